@@ -1,0 +1,44 @@
+# Two set-up commands work on a fresh machine with only Python and make:
+#   make run   installs, migrates, starts the emulator with demo data and the dashboard
+#   make test  installs and runs the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install install-dev run test lint format bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py run_demo
+
+# The fast path runs on SQLite with the filesystem broker; when DATABASE_URL and
+# CELERY_BROKER_URL are set, the same tests run again on PostgreSQL and Redis.
+test: install-dev
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -p no:cacheprovider
+	@if [ -n "$$DATABASE_URL" ] || [ -n "$$CELERY_BROKER_URL" ]; then \
+		echo "== again on $${DATABASE_URL%%:*} and $${CELERY_BROKER_URL%%:*} =="; \
+		$(BIN)/python -m pytest -p no:cacheprovider; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

@@ -1,0 +1,119 @@
+"""The fields of a PAI model version and the rules UpdateModelVersion applies.
+
+One source of truth for the emulator (which refuses what PAI refuses) and the
+dashboard's forms (which refuse it before anything is saved). No Django imports.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+APPROVAL_STATUSES = ("Pending", "Approved", "Rejected")
+SOURCE_TYPES = ("Custom", "PAIFlow", "TrainingService")
+FORMAT_TYPES = (
+    "OfflineModel",
+    "SavedModel",
+    "Keras H5",
+    "Frozen Pb",
+    "Caffe Prototxt",
+    "TorchScript",
+    "XGBoost",
+    "PMML",
+    "AlinkModel",
+    "ONNX",
+)
+FRAMEWORK_TYPES = ("Pytorch", "XGBoost", "Keras", "Caffe", "Alink", "Xflow", "TensorFlow")
+OBJECT_FIELDS = (
+    "Metrics",
+    "TrainingSpec",
+    "InferenceSpec",
+    "EvaluationSpec",
+    "CompressionSpec",
+    "DistillationSpec",
+    "ExtraInfo",
+)
+STRING_FIELDS = ("VersionDescription", "ApprovalStatus", "Options", "SourceType", "SourceId")
+# The body of UpdateModelVersion may hold any subset of these.
+UPDATABLE_FIELDS = (
+    "VersionDescription",
+    "ApprovalStatus",
+    "Metrics",
+    "TrainingSpec",
+    "InferenceSpec",
+    "EvaluationSpec",
+    "CompressionSpec",
+    "DistillationSpec",
+    "ExtraInfo",
+    "Options",
+    "SourceType",
+    "SourceId",
+)
+METRICS_MAX_CHARS = 8192
+VERSION_NAME_RE = re.compile(r"^\d+\.\d+\.\d+(_\w+)?$", re.ASCII)
+SOURCE_ID_RE = re.compile(r"^region=[^,=\s]+,workspaceId=[^,=\s]+,kind=(PipelineRun|ServiceJob),id=[^,=\s]+$")
+SOURCE_ID_FORMAT = "region=<region_id>,workspaceId=<workspace_id>,kind=<PipelineRun or ServiceJob>,id=<id>"
+
+
+def serialize(value: Any) -> str:
+    """JSON as it goes on the wire: compact, non-ASCII kept (as the official SDK sends it)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+def check_update(body: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> list[FieldProblem]:
+    """Every reason PAI would refuse `body` as an UpdateModelVersion body.
+
+    `current` is the stored version, when known: it decides whether an
+    ApprovalStatus change is allowed and which SourceType a lone SourceId has.
+    Fields outside UPDATABLE_FIELDS are not checked (PAI ignores them).
+    """
+    problems: list[FieldProblem] = []
+
+    def refuse(field: str, message: str) -> None:
+        problems.append(FieldProblem(field, message))
+
+    for field in OBJECT_FIELDS:
+        if field in body and not isinstance(body[field], dict):
+            refuse(field, f"{field} must be a JSON object.")
+    for field in STRING_FIELDS:
+        if field in body and not isinstance(body[field], str):
+            refuse(field, f"{field} must be a string.")
+    if isinstance(body.get("Metrics"), dict):
+        size = len(serialize(body["Metrics"]))
+        if size > METRICS_MAX_CHARS:
+            refuse("Metrics", f"Metrics is {size} characters once serialized; the limit is {METRICS_MAX_CHARS}.")
+    status = body.get("ApprovalStatus")
+    if isinstance(status, str):
+        if status not in APPROVAL_STATUSES:
+            refuse("ApprovalStatus", f"ApprovalStatus must be one of {', '.join(APPROVAL_STATUSES)}.")
+        elif (
+            current is not None
+            and current.get("ApprovalStatus", "Pending") != "Pending"
+            and status != current.get("ApprovalStatus")
+        ):
+            refuse(
+                "ApprovalStatus",
+                f"The version is already {current['ApprovalStatus']}; an approval decision cannot be changed.",
+            )
+    source_type = body.get("SourceType")
+    if isinstance(source_type, str) and source_type not in SOURCE_TYPES:
+        refuse("SourceType", f"SourceType must be one of {', '.join(SOURCE_TYPES)}.")
+    if "SourceType" in body or "SourceId" in body:
+        effective_type = body.get("SourceType", (current or {}).get("SourceType") or "Custom")
+        effective_id = body.get("SourceId", (current or {}).get("SourceId") or "")
+        if (
+            effective_type in ("PAIFlow", "TrainingService")
+            and isinstance(effective_id, str)
+            and not SOURCE_ID_RE.match(effective_id)
+        ):
+            refuse("SourceId", f"For SourceType {effective_type}, SourceId must look like {SOURCE_ID_FORMAT}.")
+    return problems

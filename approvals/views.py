@@ -1,0 +1,9 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "approvals/home.html", {"pai_endpoint": settings.PAI_ENDPOINT})

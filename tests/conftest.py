@@ -1,0 +1,15 @@
+import os
+
+import pytest
+
+# Under REQUIRE_SERVICES=1 (CI) a test that needs PostgreSQL or Redis fails
+# instead of skipping: a check skipped in CI is a check that does not exist.
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need_service(name: str, configured: bool) -> None:
+    if configured:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but not configured")
+    pytest.skip(f"{name} not configured")
