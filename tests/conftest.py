@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.fixtures_pai"]
+
 # Under REQUIRE_SERVICES=1 (CI) a test that needs PostgreSQL or Redis fails
 # instead of skipping: a check skipped in CI is a check that does not exist.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"

@@ -1,0 +1,191 @@
+"""What the dashboard knows of PAI, and what people did to it."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "Pending"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+
+
+class SourceType(models.TextChoices):
+    CUSTOM = "Custom"
+    PAIFLOW = "PAIFlow"
+    TRAINING_SERVICE = "TrainingService"
+
+
+class SyncState(models.TextChoices):
+    NEVER = "never", "never synced"
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+
+
+class PushState(models.TextChoices):
+    DONE = "done"  # PAI holds every accepted change (pushed_revision == revision)
+    QUEUED = "queued"
+    PUSHING = "pushing"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    CONFLICT = "conflict"
+
+
+class Workspace(models.Model):
+    name = models.CharField(max_length=200)
+    workspace_id = models.CharField("PAI workspace id", max_length=64, unique=True)
+    region = models.CharField(max_length=64, default="cn-hangzhou")
+    endpoint = models.CharField(max_length=255, blank=True, help_text="Leave empty to use the PAI_ENDPOINT setting.")
+    sync_state = models.CharField(max_length=16, choices=SyncState.choices, default=SyncState.NEVER)
+    sync_started_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.TextField(blank=True)
+    sync_progress = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.workspace_id})"
+
+
+class RegisteredModel(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="models")
+    model_id = models.CharField("ModelId", max_length=128, unique=True)
+    name = models.CharField("ModelName", max_length=255, db_index=True)
+    description = models.TextField("ModelDescription", blank=True)
+    domain = models.CharField(max_length=64, blank=True)
+    task = models.CharField(max_length=128, blank=True)
+    model_type = models.CharField(max_length=64, blank=True)
+    origin = models.CharField(max_length=64, blank=True)
+    provider = models.CharField(max_length=128, blank=True)
+    accessibility = models.CharField(max_length=16, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    extra_info = models.JSONField(default=dict, blank=True)
+    gmt_create_time = models.DateTimeField(null=True, blank=True)
+    gmt_modified_time = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    gone = models.BooleanField(default=False, help_text="PAI no longer lists it.")
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["workspace", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelVersion(models.Model):
+    """One PAI model version: PAI's fields as last known, plus the push state.
+
+    `revision` counts accepted local changes; `pushed_revision` is the newest
+    revision PAI is known to hold. The gap is what the push pipeline owes PAI.
+    """
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="versions")
+    # Denormalized so the list's workspace filter and the queue use one index.
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="versions")
+    version_name = models.CharField("VersionName", max_length=64)
+    version_description = models.TextField("Version description", blank=True)
+    approval_status = models.CharField(
+        "Approval status", max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    metrics = models.JSONField("Metrics", default=dict, blank=True)
+    training_spec = models.JSONField("Training spec", default=dict, blank=True)
+    inference_spec = models.JSONField("Inference spec", default=dict, blank=True)
+    evaluation_spec = models.JSONField("Evaluation spec", default=dict, blank=True)
+    compression_spec = models.JSONField("Compression spec", default=dict, blank=True)
+    distillation_spec = models.JSONField("Distillation spec", default=dict, blank=True)
+    extra_info = models.JSONField("Extra info", default=dict, blank=True)
+    options = models.TextField("Options", blank=True)
+    source_type = models.CharField("Source type", max_length=32, choices=SourceType.choices, default=SourceType.CUSTOM)
+    source_id = models.CharField("Source ID", max_length=512, blank=True)
+    uri = models.CharField("Uri", max_length=1024, blank=True)
+    format_type = models.CharField("Format type", max_length=32, blank=True)
+    framework_type = models.CharField("Framework type", max_length=32, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    owner_id = models.CharField(max_length=64, blank=True)
+    user_id = models.CharField(max_length=64, blank=True)
+    gmt_create_time = models.DateTimeField(null=True, blank=True)
+    gmt_modified_time = models.DateTimeField("PAI GmtModifiedTime", null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    gone = models.BooleanField(default=False, help_text="PAI no longer lists it.")
+
+    # The push pipeline (see DESIGN.md invariants 1 to 4).
+    revision = models.PositiveIntegerField(default=0)
+    pushed_revision = models.PositiveIntegerField(default=0)
+    revision_changed_at = models.DateTimeField(null=True, blank=True)
+    push_state = models.CharField(max_length=16, choices=PushState.choices, default=PushState.DONE)
+    push_error = models.TextField(blank=True)
+    push_attempts = models.PositiveIntegerField(default=0)
+    last_request_id = models.CharField(max_length=64, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-gmt_create_time", "-id"]
+        constraints = [models.UniqueConstraint(fields=["model", "version_name"], name="unique_version_per_model")]
+        indexes = [
+            models.Index(fields=["approval_status", "gmt_create_time"], name="version_queue_idx"),
+            models.Index(fields=["workspace", "approval_status", "gmt_create_time"], name="version_ws_status_idx"),
+            models.Index(fields=["model", "gmt_create_time"], name="version_model_created_idx"),
+            models.Index(fields=["gmt_create_time", "id"], name="version_created_idx"),
+            models.Index(fields=["source_type"], name="version_source_idx"),
+            models.Index(fields=["framework_type"], name="version_framework_idx"),
+            models.Index(fields=["format_type"], name="version_format_idx"),
+            models.Index(fields=["push_state"], name="version_push_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} {self.version_name}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """The audit log is append-only: bulk updates and deletes are refused too."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only, hash-chained audit log (see approvals/audit.py).
+
+    It names what it concerns by PAI's identifiers, not foreign keys, so the log
+    stands on its own and nothing that happens to other tables can alter it.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.CharField(max_length=150, db_index=True, help_text="A username, or PAI, or system.")
+    action = models.CharField(max_length=64, db_index=True)
+    workspace_id = models.CharField(max_length=64, blank=True, db_index=True)
+    model_id = models.CharField(max_length=128, blank=True, db_index=True)
+    model_name = models.CharField(max_length=255, blank=True)
+    version_name = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["model_id", "version_name", "seq"], name="audit_version_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.actor} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events cannot be deleted.")

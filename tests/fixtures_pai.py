@@ -1,0 +1,1 @@
+"""Fixtures for tests that talk to the PAI emulator (filled by the emulator work)."""
