@@ -2,8 +2,8 @@
 
 Each event stores the hash of the one before it and its own hash over its
 content and that link, so editing, removing or reordering any event breaks the
-chain from there on. Appends are serialized by locking the newest event's row
-(PostgreSQL) or by SQLite's immediate transactions.
+chain from there on. Appends are serialized by a transaction-scoped advisory
+lock (PostgreSQL) or by SQLite's immediate transactions.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
+# Any constant works; it names "the audit log's writer" among advisory locks.
+APPEND_LOCK_KEY = 0x4155444954  # "AUDIT"
 HASHED_FIELDS = (
     "seq",
     "created_at",
@@ -55,7 +57,13 @@ def append_event(
 ) -> AuditEvent:
     """Append one event; call inside the transaction that makes the change it records."""
     with transaction.atomic():
-        last = AuditEvent.objects.select_for_update().order_by("-seq").only("seq", "hash").first()
+        if connection.vendor == "postgresql":
+            # Locking the newest row is not enough: an empty log has no row to lock,
+            # and a waiter on `ORDER BY seq DESC LIMIT 1 FOR UPDATE` gets the row it
+            # waited for, not the one committed meanwhile, and reuses its seq.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
         event = AuditEvent(
             seq=(last.seq + 1) if last else 1,
             # Microseconds are all the databases keep; hash what will be stored.
@@ -67,7 +75,8 @@ def append_event(
             model_name=model_name,
             version_name=version_name,
             payload=json.loads(json.dumps(payload or {}, default=str)),
-            client_ip=client_ip or None,
+            # Stored as the field normalizes it (IPv6 compressed, lowercase), so hash that.
+            client_ip=AuditEvent._meta.get_field("client_ip").get_prep_value(client_ip or None),
             prev_hash=last.hash if last else GENESIS_HASH,
         )
         event.hash = event_hash(event)
