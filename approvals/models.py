@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -31,6 +32,23 @@ class PushState(models.TextChoices):
     RETRYING = "retrying"
     FAILED = "failed"
     CONFLICT = "conflict"
+
+
+# PAI's name of each field UpdateModelVersion takes, and ModelVersion's attribute for it.
+UPDATABLE_ATTRS = {
+    "VersionDescription": "version_description",
+    "ApprovalStatus": "approval_status",
+    "Metrics": "metrics",
+    "TrainingSpec": "training_spec",
+    "InferenceSpec": "inference_spec",
+    "EvaluationSpec": "evaluation_spec",
+    "CompressionSpec": "compression_spec",
+    "DistillationSpec": "distillation_spec",
+    "ExtraInfo": "extra_info",
+    "Options": "options",
+    "SourceType": "source_type",
+    "SourceId": "source_id",
+}
 
 
 class Workspace(models.Model):
@@ -124,6 +142,8 @@ class ModelVersion(models.Model):
     pushed_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # In `conflict`: {field: {"base": ..., "theirs": ..., "yours": ...}} for the page to show.
+    conflict = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-gmt_create_time", "-id"]
@@ -141,6 +161,14 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.name} {self.version_name}"
+
+    def pai_values(self) -> dict[str, object]:
+        """The updatable fields as PAI names them."""
+        return {name: getattr(self, attr) for name, attr in UPDATABLE_ATTRS.items()}
+
+    @property
+    def has_unpushed_changes(self) -> bool:
+        return self.revision > self.pushed_revision
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -189,3 +217,45 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events cannot be deleted.")
+
+
+class ChangeKind(models.TextChoices):
+    EDIT = "edit"
+    DECISION = "decision"
+    RESOLUTION = "resolution", "conflict resolution"
+
+
+class Change(models.Model):
+    """One accepted edit or decision: what it changed from what, and whether PAI has it."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="changes")
+    revision = models.PositiveIntegerField(help_text="The version's revision once this change was accepted.")
+    kind = models.CharField(max_length=16, choices=ChangeKind.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    fields = models.JSONField(help_text="{PAI field: [base, new]}")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    push_request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-revision"]
+        constraints = [models.UniqueConstraint(fields=["version", "revision"], name="unique_change_revision")]
+
+    def __str__(self) -> str:
+        return f"{self.version} r{self.revision} {self.kind}"
+
+
+class Approval(models.Model):
+    """An approver's agreement, kept while a version waits for a second approver."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "approver"], name="one_approval_per_approver")]
+
+    def __str__(self) -> str:
+        return f"{self.approver} approves {self.version}"

@@ -137,3 +137,10 @@ LOGGING = {
         "approvals": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     },
 }
+
+# Approval rules (DESIGN.md invariant 5).
+APPROVALS_SEPARATION_OF_DUTIES = env.bool("APPROVALS_SEPARATION_OF_DUTIES", default=True)
+APPROVALS_REQUIRED_APPROVERS = env.int("APPROVALS_REQUIRED_APPROVERS", default=1)
+# A push claim left by a killed worker expires after this long.
+PUSH_LEASE_SECONDS = env.int("PUSH_LEASE_SECONDS", default=120)
+PUSH_RETRY_MAX_DELAY_SECONDS = env.int("PUSH_RETRY_MAX_DELAY_SECONDS", default=600)

@@ -1,0 +1,187 @@
+"""Writes: edits and decisions. Each commits its Change and AuditEvent in one
+transaction and enqueues the push once that transaction has committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import audit
+from .errors import ApplicationError
+from .models import UPDATABLE_ATTRS, Approval, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
+from .pai import fields as pai_fields
+from .permissions import APPROVER, EDITOR, user_in_group
+
+EDITABLE_FIELDS = tuple(f for f in pai_fields.UPDATABLE_FIELDS if f != "ApprovalStatus")
+BLOCKING_PUSH_STATES = (PushState.FAILED, PushState.CONFLICT)
+
+
+class StaleEdit(ApplicationError):
+    """The page the edit was made on is older than the version: someone saved meanwhile."""
+
+    def __init__(self, message: str, *, changed: dict[str, list[Any]]) -> None:
+        super().__init__(message)
+        self.changed = changed
+
+
+def _enqueue_push(version_id: int) -> None:
+    from .tasks import push_version  # tasks import services; import here to avoid the cycle
+
+    transaction.on_commit(lambda: push_version.delay(version_id))
+
+
+def _record(
+    *, version: ModelVersion, user: Any, kind: str, diff: dict[str, list[Any]], reason: str, client_ip: str | None
+) -> Change:
+    """Apply `diff` to the locked version, bump its revision, write the Change and the audit event."""
+    for field, (_, new) in diff.items():
+        setattr(version, UPDATABLE_ATTRS[field], new)
+    version.revision += 1
+    version.revision_changed_at = timezone.now()
+    if version.push_state not in BLOCKING_PUSH_STATES or kind == ChangeKind.RESOLUTION:
+        version.push_state = PushState.QUEUED
+    version.save()
+    change = Change.objects.create(
+        version=version, revision=version.revision, kind=kind, author=user, fields=diff, reason=reason
+    )
+    action = {"edit": "version.edited", "decision": f"version.{diff['ApprovalStatus'][1].lower()}"}.get(kind, kind)
+    audit.append_event(
+        actor=user.get_username(),
+        action=action if kind != ChangeKind.RESOLUTION else "version.conflict_resolved",
+        workspace_id=version.workspace.workspace_id,
+        model_id=version.model.model_id,
+        model_name=version.model.name,
+        version_name=version.version_name,
+        payload={"fields": diff, "revision": version.revision, **({"reason": reason} if reason else {})},
+        client_ip=client_ip,
+    )
+    if version.push_state == PushState.QUEUED:
+        _enqueue_push(version.pk)
+    return change
+
+
+def _locked(version_id: int) -> ModelVersion:
+    return ModelVersion.objects.select_for_update().select_related("model", "workspace").get(pk=version_id)
+
+
+def version_edit(
+    *, version_id: int, user: Any, values: dict[str, Any], base_revision: int, client_ip: str | None = None
+) -> Change:
+    """Accept an edit of metadata fields made on a page that showed `base_revision`."""
+    if not user_in_group(user, EDITOR):
+        raise ApplicationError("Only members of the editor group can edit versions.")
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        version = _locked(version_id)
+        if version.gone:
+            raise ApplicationError("PAI no longer lists this version; it cannot be edited.")
+        if version.revision != base_revision:
+            newer = Change.objects.filter(version=version, revision__gt=base_revision).order_by("revision")
+            changed: dict[str, list[Any]] = {}
+            for c in newer:
+                for field, (before, after) in c.fields.items():
+                    changed[field] = [changed.get(field, [before])[0], after]
+            raise StaleEdit(
+                "Someone saved this version after you opened it. Review their change first.", changed=changed
+            )
+        current = version.pai_values()
+        problems = pai_fields.check_update(values, current)
+        if problems:
+            raise ApplicationError(problems[0].message, field=problems[0].field)
+        diff = {f: [current[f], v] for f, v in values.items() if current[f] != v}
+        if not diff:
+            raise ApplicationError("Nothing changed.")
+        return _record(version=version, user=user, kind=ChangeKind.EDIT, diff=diff, reason="", client_ip=client_ip)
+
+
+def version_decide(
+    *, version_id: int, user: Any, status: str, reason: str = "", client_ip: str | None = None
+) -> Change | Approval:
+    """Approve or reject. Returns the Change that decides, or the Approval that waits for a second approver."""
+    reason = reason.strip()
+    if not user_in_group(user, APPROVER):
+        raise ApplicationError("Only members of the approver group can approve or reject versions.")
+    if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
+        raise ApplicationError("The decision must be Approved or Rejected.", field="ApprovalStatus")
+    if status == ApprovalStatus.REJECTED and not reason:
+        raise ApplicationError("A rejection needs a reason.", field="Reason")
+    with transaction.atomic():
+        version = _locked(version_id)
+        if version.gone:
+            raise ApplicationError("PAI no longer lists this version; it cannot be decided.")
+        if version.approval_status != ApprovalStatus.PENDING:
+            raise ApplicationError(f"This version is already {version.approval_status}; PAI does not allow a change.")
+        if version.push_state in BLOCKING_PUSH_STATES:
+            raise ApplicationError(f"The version's push is {version.push_state}; resolve that before deciding.")
+        if status == ApprovalStatus.APPROVED:
+            if (
+                settings.APPROVALS_SEPARATION_OF_DUTIES
+                and version.changes.filter(author=user, kind=ChangeKind.EDIT).exists()
+            ):
+                raise ApplicationError("You edited this version; another approver has to approve it.")
+            required = settings.APPROVALS_REQUIRED_APPROVERS
+            if version.approvals.filter(approver=user).exists():
+                raise ApplicationError("You already approved this version; it waits for another approver.")
+            if version.approvals.count() + 1 < required:
+                approval = Approval.objects.create(version=version, approver=user, reason=reason)
+                audit.append_event(
+                    actor=user.get_username(),
+                    action="version.approval_recorded",
+                    workspace_id=version.workspace.workspace_id,
+                    model_id=version.model.model_id,
+                    model_name=version.model.name,
+                    version_name=version.version_name,
+                    payload={"approvals": version.approvals.count(), "required": required, "reason": reason},
+                    client_ip=client_ip,
+                )
+                return approval
+            Approval.objects.create(version=version, approver=user, reason=reason)
+        diff = {"ApprovalStatus": [version.approval_status, status]}
+        return _record(
+            version=version, user=user, kind=ChangeKind.DECISION, diff=diff, reason=reason, client_ip=client_ip
+        )
+
+
+def version_resolve_conflict(
+    *, version_id: int, user: Any, keep: dict[str, str], client_ip: str | None = None
+) -> Change:
+    """Settle a conflict field by field: keep "theirs" (PAI's value) or "yours" (the dashboard's)."""
+    if not user_in_group(user, EDITOR) and not user_in_group(user, APPROVER):
+        raise ApplicationError("Only editors and approvers can resolve conflicts.")
+    with transaction.atomic():
+        version = _locked(version_id)
+        if version.push_state != PushState.CONFLICT:
+            raise ApplicationError("This version has no conflict to resolve.")
+        missing = [f for f in version.conflict if keep.get(f) not in ("theirs", "yours")]
+        if missing:
+            raise ApplicationError(f"Choose theirs or yours for {', '.join(missing)}.", field=missing[0])
+        diff: dict[str, list[Any]] = {}
+        for field, sides in version.conflict.items():
+            if keep[field] == "theirs":
+                diff[field] = [sides["yours"], sides["theirs"]]
+            elif field == "ApprovalStatus" and sides["theirs"] != ApprovalStatus.PENDING:
+                raise ApplicationError("PAI already holds a decision; it cannot be replaced.", field=field)
+            else:
+                diff[field] = [sides["theirs"], sides["yours"]]
+        version.conflict = {}
+        return _record(
+            version=version, user=user, kind=ChangeKind.RESOLUTION, diff=diff, reason="", client_ip=client_ip
+        )
+
+
+def version_retry_push(*, version_id: int, user: Any) -> None:
+    """Queue a failed push again (after PAI or the data was fixed)."""
+    if not user_in_group(user, EDITOR) and not user_in_group(user, APPROVER):
+        raise ApplicationError("Only editors and approvers can retry a push.")
+    with transaction.atomic():
+        version = _locked(version_id)
+        if version.push_state != PushState.FAILED:
+            raise ApplicationError("Only a failed push can be retried.")
+        version.push_state, version.push_error = PushState.QUEUED, ""
+        version.save(update_fields=["push_state", "push_error"])
+        _enqueue_push(version.pk)
