@@ -1,0 +1,232 @@
+"""The emulator's registry: models and versions in memory, persisted as one JSON file.
+
+Indexes: models by id, and per model its versions by name, so Get/Update are
+O(1) and ListModelVersions touches one model's versions only. Stored dicts are
+never changed in place: an update replaces the dict, so a snapshot for the file
+is a cheap list of references taken under the lock and serialized outside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from approvals.pai import fields
+
+from . import listing
+from .errors import ApiError, invalid_parameter
+
+FORMAT = "pai-emulator/1"
+
+
+def iso_millis(ms: int) -> str:
+    """2026-11-26T19:00:00.123Z"""
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_iso_millis(value: str) -> int:
+    dt = datetime.strptime(value.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
+    return int(dt.timestamp() * 1000 + 0.5)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same directory, fsync, rename: a crash leaves old or new, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    # The rename itself is durable only once the directory entry is synced.
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._models: dict[str, dict[str, Any]] = {}
+        self._versions: dict[str, dict[str, dict[str, Any]]] = {}
+        self._latest: dict[str, str] = {}  # model id -> name of its newest version
+        self._last_ms = 0
+        # Group commit state: every mutation bumps _generation; a flush records the
+        # generation its snapshot covered in _durable.
+        self._generation = 0
+        self._durable = 0
+        self._flushing = False
+        self._flush_cond = threading.Condition()
+        self.writes = 0  # completed file writes, for tests and stats
+
+    # ---- loading and seeding ------------------------------------------------
+
+    def is_empty_on_disk(self) -> bool:
+        """No file, an empty file, or a file holding no models: the cases `--seed` fills."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return True
+        if not raw.strip():
+            return True
+        data = json.loads(raw)
+        return isinstance(data, dict) and not data.get("models")
+
+    def load(self) -> None:
+        """Read the data file (a missing or empty file is an empty registry); ValueError if it is not ours."""
+        raw = self.path.read_bytes() if self.path.exists() else b""
+        data = json.loads(raw) if raw.strip() else {"models": [], "versions": {}}
+        if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+            raise ValueError(f"{self.path} is not a PAI emulator data file")
+        self.replace_all(data["models"], data.get("versions") or {})
+        with self._flush_cond:
+            self._durable = self._generation  # what is in memory is what is on disk
+
+    def replace_all(self, models: list[dict[str, Any]], versions: Mapping[str, list[dict[str, Any]]]) -> None:
+        with self._lock:
+            self._models = {m["ModelId"]: m for m in models}
+            self._versions = {mid: {v["VersionName"]: v for v in versions.get(mid, [])} for mid in self._models}
+            self._latest = {mid: self._newest(vs) for mid, vs in self._versions.items() if vs}
+            stamps = [m.get("GmtLatestVersionModifiedTime") or "" for m in models]
+            stamps += [v.get("GmtModifiedTime") or "" for vs in self._versions.values() for v in vs.values()]
+            newest = max(stamps, default="")
+            self._last_ms = parse_iso_millis(newest) if newest else 0
+            self._generation += 1
+
+    @staticmethod
+    def _newest(versions: Mapping[str, dict[str, Any]]) -> str:
+        # Insertion order breaks ties, so the later of two same-time versions wins.
+        best = max(enumerate(versions.values()), key=lambda iv: (iv[1].get("GmtCreateTime") or "", iv[0]))
+        return best[1]["VersionName"]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {"models": len(self._models), "versions": sum(len(v) for v in self._versions.values())}
+
+    # ---- reads ----------------------------------------------------------------
+
+    def _model(self, model_id: str) -> dict[str, Any]:
+        model = self._models.get(model_id)
+        if model is None:
+            raise ApiError(404, "ModelNotFound", f"The model {model_id!r} does not exist.")
+        return model
+
+    def _version(self, model_id: str, version_name: str) -> dict[str, Any]:
+        self._model(model_id)
+        version = self._versions[model_id].get(version_name)
+        if version is None:
+            raise ApiError(404, "ModelVersionNotFound", f"The model {model_id!r} has no version {version_name!r}.")
+        return version
+
+    def _model_view(self, model: dict[str, Any]) -> dict[str, Any]:
+        out = dict(model)
+        latest = self._latest.get(model["ModelId"])
+        if latest is not None:
+            out["LatestVersion"] = self._versions[model["ModelId"]][latest]
+        return out
+
+    def list_models(self, params: Mapping[str, str]) -> dict[str, Any]:
+        number, size = listing.paging(params)
+        with self._lock:
+            rows = listing.filter_models(self._models.values(), params)
+            rows = listing.sort_rows(rows, params, listing.MODEL_SORT_KEYS, tie="ModelId")
+            return {"TotalCount": len(rows), "Models": [self._model_view(m) for m in listing.page(rows, number, size)]}
+
+    def get_model(self, model_id: str) -> dict[str, Any]:
+        with self._lock:
+            return self._model_view(self._model(model_id))
+
+    def list_versions(self, model_id: str, params: Mapping[str, str]) -> dict[str, Any]:
+        number, size = listing.paging(params)
+        with self._lock:
+            self._model(model_id)
+            rows = listing.filter_versions(self._versions[model_id].values(), params)
+        rows = listing.sort_rows(rows, params, listing.VERSION_SORT_KEYS, tie="VersionName")
+        return {"TotalCount": len(rows), "Versions": listing.page(rows, number, size)}
+
+    def get_version(self, model_id: str, version_name: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._version(model_id, version_name))
+
+    # ---- the one write --------------------------------------------------------
+
+    def _tick(self) -> str:
+        """A modification time strictly after every earlier one, even within one millisecond."""
+        self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
+        return iso_millis(self._last_ms)
+
+    def update_version(self, model_id: str, version_name: str, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise invalid_parameter("The request body must be a JSON object.")
+        with self._lock:
+            current = self._version(model_id, version_name)
+            problems = fields.check_update(body, current)
+            if problems:
+                raise invalid_parameter(f"{problems[0].field}: {problems[0].message}")
+            updated = dict(current)
+            updated.update({f: body[f] for f in fields.UPDATABLE_FIELDS if f in body})
+            updated["GmtModifiedTime"] = self._tick()
+            self._versions[model_id][version_name] = updated
+            self._models[model_id] = {
+                **self._models[model_id],
+                "GmtLatestVersionModifiedTime": updated["GmtModifiedTime"],
+            }
+            self._generation += 1
+            generation = self._generation
+        self.wait_durable(generation)
+
+    # ---- group commit ---------------------------------------------------------
+
+    def _snapshot(self) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            models = list(self._models.values())
+            versions = {mid: list(vs.values()) for mid, vs in self._versions.items()}
+            return self._generation, {"format": FORMAT, "models": models, "versions": versions}
+
+    def wait_durable(self, generation: int) -> None:
+        """Return once a file write covering `generation` has completed.
+
+        Group commit: the first waiter becomes the writer and snapshots everything
+        applied so far; requests that arrive while it writes wait, and the next
+        writer covers all of them at once, so N concurrent updates cost about two
+        file writes, not N. An update is answered only after it is on disk.
+        """
+        while True:
+            with self._flush_cond:
+                while self._flushing and self._durable < generation:
+                    self._flush_cond.wait()
+                if self._durable >= generation:
+                    return
+                self._flushing = True
+            covered = 0  # stays 0 if the write fails: nothing is marked durable
+            try:
+                snapshot_generation, snapshot = self._snapshot()
+                data = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                atomic_write(self.path, data)
+                self.writes += 1
+                covered = snapshot_generation
+            finally:
+                with self._flush_cond:
+                    self._flushing = False
+                    self._durable = max(self._durable, covered)
+                    self._flush_cond.notify_all()
+
+    def flush(self) -> None:
+        with self._lock:
+            generation = self._generation
+        self.wait_durable(generation)
