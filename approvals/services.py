@@ -28,9 +28,12 @@ class StaleEdit(ApplicationError):
 
 
 def _enqueue_push(version_id: int) -> None:
-    from .tasks import push_version  # tasks import services; import here to avoid the cycle
+    def send() -> None:
+        from .tasks import push_version  # tasks import services; import here to avoid the cycle
 
-    transaction.on_commit(lambda: push_version.delay(version_id))
+        push_version.delay(version_id)
+
+    transaction.on_commit(send)
 
 
 def _record(
@@ -47,10 +50,13 @@ def _record(
     change = Change.objects.create(
         version=version, revision=version.revision, kind=kind, author=user, fields=diff, reason=reason
     )
-    action = {"edit": "version.edited", "decision": f"version.{diff['ApprovalStatus'][1].lower()}"}.get(kind, kind)
+    if kind == ChangeKind.DECISION:
+        action = f"version.{diff['ApprovalStatus'][1].lower()}"
+    else:
+        action = "version.edited" if kind == ChangeKind.EDIT else "version.conflict_resolved"
     audit.append_event(
         actor=user.get_username(),
-        action=action if kind != ChangeKind.RESOLUTION else "version.conflict_resolved",
+        action=action,
         workspace_id=version.workspace.workspace_id,
         model_id=version.model.model_id,
         model_name=version.model.name,
