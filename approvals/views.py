@@ -1,9 +1,169 @@
-from django.conf import settings
+"""The read side of the dashboard: plain function views over approvals.selectors.
+
+Every page needs a signed-in user; lookups by PAI's identifiers answer 404 for
+anything unknown. Query strings are validated by the filter forms first.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+
+from . import audit_selectors, selectors
+from .forms import AuditFilterForm, PageForm, VersionFilterForm
+from .metrics import compare_metrics, parse_metrics
+from .models import ModelVersion, RegisteredModel
+from .permissions import AUDITOR, can_export_audit, role_required
+
+SPEC_FIELDS = (
+    ("Training spec", "training_spec"),
+    ("Inference spec", "inference_spec"),
+    ("Evaluation spec", "evaluation_spec"),
+    ("Compression spec", "compression_spec"),
+    ("Distillation spec", "distillation_spec"),
+    ("Extra info", "extra_info"),
+)
+
+
+def _status(form_is_valid: bool) -> int:
+    # A query string the forms refuse is the client's mistake; the page still explains it.
+    return 200 if form_is_valid else 400
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "approvals/home.html", {"pai_endpoint": settings.PAI_ENDPOINT})
+def review_queue(request: HttpRequest) -> HttpResponse:
+    form = PageForm(request.GET)
+    valid = form.is_valid()
+    page = selectors.review_queue(page=form.page_number) if valid else None
+    context = {"form": form, "page": page, "counts": selectors.status_counts(), "workspaces": selectors.workspaces()}
+    return render(request, "approvals/queue.html", context, status=_status(valid))
+
+
+@login_required
+def version_list(request: HttpRequest) -> HttpResponse:
+    workspaces = selectors.workspaces()
+    form = VersionFilterForm(request.GET, workspaces=workspaces)
+    valid = form.is_valid()
+    page = selectors.version_page(form.filters(), page=form.page_number, page_size=form.page_size) if valid else None
+    context = {"form": form, "page": page, "workspaces": workspaces}
+    return render(request, "approvals/version_list.html", context, status=_status(valid))
+
+
+@login_required
+def model_detail(request: HttpRequest, model_id: str) -> HttpResponse:
+    try:
+        model = selectors.model_by_id(model_id)
+    except RegisteredModel.DoesNotExist:
+        raise Http404("No such model.") from None
+    form = PageForm(request.GET)
+    valid = form.is_valid()
+    listing = selectors.model_versions(model, page=form.page_number) if valid else None
+    context = {"model": model, "form": form, "listing": listing}
+    return render(request, "approvals/model_detail.html", context, status=_status(valid))
+
+
+@login_required
+def version_detail(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    try:
+        version = selectors.version_by_name(model_id, version_name)
+    except ModelVersion.DoesNotExist:
+        raise Http404("No such model version.") from None
+    previous = selectors.previous_version(version)
+    approved = selectors.latest_approved_version(version)
+    others = [parse_metrics(v.metrics) if v is not None else None for v in (previous, approved)]
+    history = [
+        (event, *audit_selectors.event_changes(event)) for event in selectors.version_history(version, limit=100)
+    ]
+    context = {
+        "version": version,
+        "model": version.model,
+        "previous": previous,
+        "approved": approved,
+        "metric_rows": compare_metrics(parse_metrics(version.metrics), others),
+        "specs": [(label, getattr(version, name)) for label, name in SPEC_FIELDS],
+        "source": selectors.parse_source_id(version.source_id),
+        "history": history,
+        "history_limit": 100,
+    }
+    return render(request, "approvals/version_detail.html", context)
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    valid = form.is_valid()
+    page = None
+    if valid:
+        page = audit_selectors.audit_page(
+            form.filters(), before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
+        )
+    context = {"form": form, "page": page, "can_export": can_export_audit(request.user)}
+    return render(request, "approvals/audit_log.html", context, status=_status(valid))
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so rows can be streamed."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_COLUMNS = (
+    "seq",
+    "created_at",
+    "actor",
+    "action",
+    "workspace_id",
+    "model_id",
+    "model_name",
+    "version_name",
+    "payload",
+    "client_ip",
+    "prev_hash",
+    "hash",
+)
+
+
+def _csv_cell(value: str) -> str:
+    # Spreadsheets run cells that start like a formula; PAI and users supply these values.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _csv_lines(filters: audit_selectors.AuditFilters) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for event in audit_selectors.audit_export_rows(filters):
+        yield writer.writerow(
+            [
+                str(event.seq),
+                event.created_at.isoformat(),
+                _csv_cell(event.actor),
+                _csv_cell(event.action),
+                _csv_cell(event.workspace_id),
+                _csv_cell(event.model_id),
+                _csv_cell(event.model_name),
+                _csv_cell(event.version_name),
+                json.dumps(event.payload, ensure_ascii=False, sort_keys=True),
+                event.client_ip or "",
+                event.prev_hash,
+                event.hash,
+            ]
+        )
+
+
+@role_required(AUDITOR)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return HttpResponse(f"Invalid filters: {problems}\n", status=400, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(_csv_lines(form.filters()), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response

@@ -1,0 +1,156 @@
+"""Forms that read the query string of the listing pages (filters, sort, page).
+
+Bad input becomes a message beside its field, never an exception: the pages
+show what was wrong instead of a 500 or a silently different list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+
+from .audit_selectors import AuditFilters
+from .models import ApprovalStatus, SourceType, Workspace
+from .pai.fields import FORMAT_TYPES, FRAMEWORK_TYPES
+from .selectors import DEFAULT_PAGE_SIZE, DEFAULT_VERSION_SORT, PAGE_SIZES, VersionFilters
+
+# Beyond this a page number is a typo or a probe, and OFFSET would only scan.
+MAX_PAGE = 100_000
+ANY = [("", "Any")]
+
+VERSION_SORT_CHOICES = [
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("-modified", "Recently modified"),
+    ("modified", "Least recently modified"),
+    ("model", "Model name A–Z"),
+    ("-model", "Model name Z–A"),
+    ("version", "Version name A–Z"),
+    ("-version", "Version name Z–A"),
+]
+
+
+class PageField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            required=False,
+            min_value=1,
+            max_value=MAX_PAGE,
+            widget=forms.HiddenInput,
+            error_messages={
+                "invalid": "The page must be a whole number, 1 or more.",
+                "min_value": "The page must be 1 or more.",
+                "max_value": f"The page must be at most {MAX_PAGE:,}.",
+            },
+            **kwargs,
+        )
+
+
+class VersionFilterForm(forms.Form):
+    """The versions page's whole state: filters, search, sort, page size and page."""
+
+    workspace = forms.ChoiceField(required=False, label="Workspace")
+    model = forms.CharField(required=False, max_length=128, label="Model ID")
+    status = forms.ChoiceField(required=False, label="Approval status", choices=ANY + ApprovalStatus.choices)
+    source = forms.ChoiceField(required=False, label="Source type", choices=ANY + SourceType.choices)
+    framework = forms.ChoiceField(
+        required=False, label="Framework", choices=ANY + [(name, name) for name in FRAMEWORK_TYPES]
+    )
+    format = forms.ChoiceField(required=False, label="Format", choices=ANY + [(name, name) for name in FORMAT_TYPES])
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        help_text="Model name, version name or description contains",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    sort = forms.ChoiceField(required=False, label="Sort by", choices=VERSION_SORT_CHOICES)
+    per_page = forms.TypedChoiceField(
+        required=False,
+        label="Per page",
+        coerce=int,
+        empty_value=DEFAULT_PAGE_SIZE,
+        choices=[(size, str(size)) for size in PAGE_SIZES],
+    )
+    page = PageField()
+
+    def __init__(self, *args: Any, workspaces: Sequence[Workspace] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._workspace_pks = {w.workspace_id: w.pk for w in workspaces}
+        self.fields["workspace"].choices = [("", "All workspaces")] + [(w.workspace_id, w.name) for w in workspaces]
+
+    def filters(self) -> VersionFilters:
+        data = self.cleaned_data
+        return VersionFilters(
+            workspace_pk=self._workspace_pks.get(data.get("workspace") or ""),
+            model_id=(data.get("model") or "").strip(),
+            status=data.get("status") or "",
+            source_type=data.get("source") or "",
+            framework=data.get("framework") or "",
+            format=data.get("format") or "",
+            search=(data.get("q") or "").strip(),
+            sort=data.get("sort") or DEFAULT_VERSION_SORT,
+        )
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
+
+    @property
+    def page_size(self) -> int:
+        return self.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE
+
+
+class PageForm(forms.Form):
+    """Just a page number, for the lists that have no filters (queue, model page)."""
+
+    page = PageField()
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters and its keyset cursor (before/after a seq)."""
+
+    workspace = forms.CharField(required=False, max_length=64, label="Workspace ID")
+    model = forms.CharField(required=False, max_length=128, label="Model ID")
+    version = forms.CharField(required=False, max_length=64, label="Version name")
+    actor = forms.CharField(required=False, max_length=150, label="Actor", help_text="A username, PAI or system")
+    action = forms.CharField(required=False, max_length=64, label="Action")
+    date_from = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="To (inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> AuditFilters:
+        data = self.cleaned_data
+        return AuditFilters(
+            workspace_id=(data.get("workspace") or "").strip(),
+            model_id=(data.get("model") or "").strip(),
+            version_name=(data.get("version") or "").strip(),
+            actor=(data.get("actor") or "").strip(),
+            action=(data.get("action") or "").strip(),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

@@ -1,0 +1,94 @@
+"""Small helpers that create workspaces, models, versions, events and role users in tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from approvals.audit import append_event
+from approvals.models import AuditEvent, ModelVersion, RegisteredModel, Workspace
+from approvals.permissions import ROLE_GROUPS
+
+_counter = itertools.count(1)
+BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def make_workspace(**fields: Any) -> Workspace:
+    n = next(_counter)
+    defaults = {"name": f"Workspace {n}", "workspace_id": f"ws-{n}"}
+    return Workspace.objects.create(**{**defaults, **fields})
+
+
+def make_model(workspace: Workspace | None = None, **fields: Any) -> RegisteredModel:
+    n = next(_counter)
+    workspace = workspace or make_workspace()
+    defaults = {"model_id": f"model-{n}", "name": f"model {n}", "gmt_create_time": BASE_TIME}
+    return RegisteredModel.objects.create(workspace=workspace, **{**defaults, **fields})
+
+
+def version_fields(model: RegisteredModel, **fields: Any) -> dict[str, Any]:
+    n = next(_counter)
+    defaults = {
+        "version_name": f"1.0.{n}",
+        "gmt_create_time": BASE_TIME + dt.timedelta(minutes=n),
+        "gmt_modified_time": BASE_TIME + dt.timedelta(minutes=n),
+    }
+    return {"model": model, "workspace_id": model.workspace_id, **defaults, **fields}
+
+
+def make_version(model: RegisteredModel | None = None, **fields: Any) -> ModelVersion:
+    model = model or make_model()
+    return ModelVersion.objects.create(**version_fields(model, **fields))
+
+
+def make_versions(model: RegisteredModel, count: int, **fields: Any) -> list[ModelVersion]:
+    """Many versions in one INSERT (for the query-count and size tests)."""
+    return ModelVersion.objects.bulk_create(
+        [ModelVersion(**version_fields(model, version_name=f"2.{i}.0", **fields)) for i in range(count)]
+    )
+
+
+def results_metrics(*datasets: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """Metrics in PAI's documented Results shape."""
+    return {"Results": [{"Dataset": {"DatasetId": ds}, "Metrics": values} for ds, values in datasets]}
+
+
+def make_event(version: ModelVersion | None = None, **fields: Any) -> AuditEvent:
+    if version is not None:
+        fields = {
+            "workspace_id": version.workspace.workspace_id,
+            "model_id": version.model.model_id,
+            "model_name": version.model.name,
+            "version_name": version.version_name,
+            **fields,
+        }
+    return append_event(**{"actor": "PAI", "action": "pai_changed", **fields})
+
+
+def make_user(username: str, *, group: str | None = None, staff: bool = False) -> Any:
+    # No password: hashing one costs ~0.1 s and tests sign in with force_login.
+    user = get_user_model().objects.create_user(username=username, password=None, is_staff=staff, is_superuser=staff)
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+def make_role_users() -> dict[str, Any]:
+    """One user per role, plus staff and a user with no group at all."""
+    users = {role: make_user(role, group=role) for role in ROLE_GROUPS}
+    users["staff"] = make_user("staff", staff=True)
+    users["nobody"] = make_user("nobody")
+    return users
+
+
+def at(minutes: int) -> dt.datetime:
+    return BASE_TIME + dt.timedelta(minutes=minutes)
+
+
+def now() -> dt.datetime:
+    return timezone.now()
