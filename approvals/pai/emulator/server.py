@@ -72,15 +72,16 @@ class EmulatorServer:
 
     def prepare(self) -> None:
         """Load the data file, seeding it first when asked to and it is empty."""
+        data = self.store.read_file()
         wants_seed = self.seed is not None or self.seed_size is not None
-        if wants_seed and (self.reset or self.store.is_empty_on_disk()):
+        if wants_seed and (self.reset or not data or not data["models"]):
             self.store.path.parent.mkdir(parents=True, exist_ok=True)
             models, versions = synthetic_registry(self.seed_size) if self.seed_size else demo_registry()
             self.store.replace_all(models, versions)
             self.store.flush()
             self.seeded = True
         else:
-            self.store.load()
+            self.store.load(data)
 
     def start(self) -> EmulatorServer:
         self.prepare()

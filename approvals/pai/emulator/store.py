@@ -36,6 +36,10 @@ def parse_iso_millis(value: str) -> int:
     return int(dt.timestamp() * 1000 + 0.5)
 
 
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temp file in the same directory, fsync, rename: a crash leaves old or new, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -66,6 +70,11 @@ class Store:
         self._versions: dict[str, dict[str, dict[str, Any]]] = {}
         self._latest: dict[str, str] = {}  # model id -> name of its newest version
         self._last_ms = 0
+        # Per model, a revision that changes whenever its versions do; the writer keeps
+        # each model's serialized versions and re-encodes only the models that changed.
+        self._revisions: dict[str, int] = {}
+        self._revision_counter = 0
+        self._encoded: dict[str, tuple[int, bytes]] = {}  # touched only by the one writer
         # Group commit state: every mutation bumps _generation; a flush records the
         # generation its snapshot covered in _durable.
         self._generation = 0
@@ -76,37 +85,41 @@ class Store:
 
     # ---- loading and seeding ------------------------------------------------
 
-    def is_empty_on_disk(self) -> bool:
-        """No file, an empty file, or a file holding no models: the cases `--seed` fills."""
+    def read_file(self) -> dict[str, Any] | None:
+        """The data file's content; None when it is missing or blank; ValueError if it is not ours."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return True
+            return None
         if not raw.strip():
-            return True
+            return None
         data = json.loads(raw)
-        return isinstance(data, dict) and not data.get("models")
-
-    def load(self) -> None:
-        """Read the data file (a missing or empty file is an empty registry); ValueError if it is not ours."""
-        raw = self.path.read_bytes() if self.path.exists() else b""
-        data = json.loads(raw) if raw.strip() else {"models": [], "versions": {}}
         if not isinstance(data, dict) or not isinstance(data.get("models"), list):
             raise ValueError(f"{self.path} is not a PAI emulator data file")
+        return data
+
+    def load(self, data: Mapping[str, Any] | None) -> None:
+        """Take over what read_file() returned; the file already holds it."""
+        data = data or {"models": [], "versions": {}}
         self.replace_all(data["models"], data.get("versions") or {})
         with self._flush_cond:
-            self._durable = self._generation  # what is in memory is what is on disk
+            self._durable = self._generation
 
     def replace_all(self, models: list[dict[str, Any]], versions: Mapping[str, list[dict[str, Any]]]) -> None:
         with self._lock:
             self._models = {m["ModelId"]: m for m in models}
             self._versions = {mid: {v["VersionName"]: v for v in versions.get(mid, [])} for mid in self._models}
             self._latest = {mid: self._newest(vs) for mid, vs in self._versions.items() if vs}
+            self._revisions = {mid: self._next_revision() for mid in self._models}
             stamps = [m.get("GmtLatestVersionModifiedTime") or "" for m in models]
             stamps += [v.get("GmtModifiedTime") or "" for vs in self._versions.values() for v in vs.values()]
             newest = max(stamps, default="")
             self._last_ms = parse_iso_millis(newest) if newest else 0
             self._generation += 1
+
+    def _next_revision(self) -> int:
+        self._revision_counter += 1
+        return self._revision_counter
 
     @staticmethod
     def _newest(versions: Mapping[str, dict[str, Any]]) -> str:
@@ -192,11 +205,25 @@ class Store:
 
     # ---- group commit ---------------------------------------------------------
 
-    def _snapshot(self) -> tuple[int, dict[str, Any]]:
+    def _snapshot(self) -> tuple[int, list[dict[str, Any]], list[tuple[str, int, list[dict[str, Any]]]]]:
         with self._lock:
             models = list(self._models.values())
-            versions = {mid: list(vs.values()) for mid, vs in self._versions.items()}
-            return self._generation, {"format": FORMAT, "models": models, "versions": versions}
+            versions = [(mid, self._revisions[mid], list(vs.values())) for mid, vs in self._versions.items()]
+            return self._generation, models, versions
+
+    def _encode(self, models: list[dict[str, Any]], versions: list[tuple[str, int, list[dict[str, Any]]]]) -> bytes:
+        """The whole file; unchanged models' versions come from the previous write's encoding."""
+        encoded: dict[str, tuple[int, bytes]] = {}
+        parts = []
+        for mid, revision, rows in versions:
+            cached = self._encoded.get(mid)
+            if cached is None or cached[0] != revision:
+                cached = (revision, _dumps(rows))
+            encoded[mid] = cached
+            parts.append(_dumps(mid) + b":" + cached[1])
+        self._encoded = encoded
+        header = b'{"format":' + _dumps(FORMAT) + b',"models":' + _dumps(models) + b',"versions":{'
+        return header + b",".join(parts) + b"}}"
 
     def wait_durable(self, generation: int) -> None:
         """Return once a file write covering `generation` has completed.
@@ -215,9 +242,8 @@ class Store:
                 self._flushing = True
             covered = 0  # stays 0 if the write fails: nothing is marked durable
             try:
-                snapshot_generation, snapshot = self._snapshot()
-                data = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-                atomic_write(self.path, data)
+                snapshot_generation, models, versions = self._snapshot()
+                atomic_write(self.path, self._encode(models, versions))
                 self.writes += 1
                 covered = snapshot_generation
             finally:
