@@ -1,0 +1,47 @@
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    "reviewer": ["approver"],
+    "reviewer2": ["approver"],
+    "editor": ["editor"],
+    "auditor": ["auditor"],
+    "viewer": ["viewer"],
+    "admin": [],
+}
+
+
+def roles():
+    users = get_user_model().objects.prefetch_related("groups").order_by("username")
+    return {u.username: (sorted(g.name for g in u.groups.all()), u.is_staff, u.is_superuser) for u in users}
+
+
+def test_it_creates_one_user_per_role_and_prints_their_passwords(capsys):
+    call_command("create_demo_users")
+
+    out = capsys.readouterr().out
+    assert roles() == {name: (groups, name == "admin", name == "admin") for name, groups in EXPECTED.items()}
+    for name in EXPECTED:
+        assert f"demo-{name}-pass" in out
+        assert authenticate(username=name, password=f"demo-{name}-pass") is not None
+
+
+def test_running_it_twice_creates_nothing_more_and_still_works(capsys):
+    call_command("create_demo_users")
+    first = roles()
+    call_command("create_demo_users")
+
+    assert roles() == first
+    assert get_user_model().objects.count() == len(EXPECTED)
+    assert "(updated)" in capsys.readouterr().out
+    assert authenticate(username="reviewer", password="demo-reviewer-pass") is not None
+
+
+def test_it_takes_one_password_for_everyone():
+    call_command("create_demo_users", password="shared-secret-1")
+
+    assert authenticate(username="viewer", password="shared-secret-1") is not None
+    assert authenticate(username="viewer", password="demo-viewer-pass") is None
