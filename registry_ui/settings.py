@@ -146,3 +146,10 @@ APPROVALS_REQUIRED_APPROVERS = env.int("APPROVALS_REQUIRED_APPROVERS", default=1
 # A push claim left by a killed worker expires after this long.
 PUSH_LEASE_SECONDS = env.int("PUSH_LEASE_SECONDS", default=120)
 PUSH_RETRY_MAX_DELAY_SECONDS = env.int("PUSH_RETRY_MAX_DELAY_SECONDS", default=600)
+
+# Celery beat (approvals/tasks.py): sync every workspace from PAI; re-enqueue overdue pushes.
+PAI_SYNC_INTERVAL_SECONDS = env.int("PAI_SYNC_INTERVAL_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "sync-pai-workspaces": {"task": "approvals.tasks.sync_workspaces", "schedule": float(PAI_SYNC_INTERVAL_SECONDS)},
+    "sweep-overdue-pushes": {"task": "approvals.tasks.sweep_overdue_pushes", "schedule": 60.0},
+}
