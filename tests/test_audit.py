@@ -2,7 +2,6 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection, connections
 
 from approvals.audit import GENESIS_HASH, append_event, event_hash, verify_chain
@@ -38,32 +37,8 @@ def test_an_ip_address_is_stored_in_the_form_it_was_hashed():
     assert verify_chain().ok
 
 
-@pytest.fixture
-def shared_database(transactional_db, tmp_path):
-    """A database that several threads reach through their own connections.
-
-    pytest-django's SQLite test database lives in shared-cache memory, where a
-    second writer gets "table is locked" at once instead of waiting; production
-    SQLite is a file (WAL, immediate transactions), so test against one.
-    """
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-    db_settings = connections.settings["default"]
-    original_name, original_connection = db_settings["NAME"], connections["default"]
-    db_settings["NAME"] = str(tmp_path / "audit.sqlite3")
-    # Closing an in-memory connection is a no-op, so put a file connection in its place.
-    connections["default"] = connections.create_connection("default")
-    try:
-        call_command("migrate", verbosity=0)
-        yield
-    finally:
-        connections["default"].close()
-        db_settings["NAME"] = original_name
-        connections["default"] = original_connection
-
-
-@pytest.mark.usefixtures("shared_database")
+# The SQLite test database is a file (see settings), so threads really contend for it.
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_keep_one_valid_chain():
     errors: list[BaseException] = []
     start = threading.Barrier(8)
