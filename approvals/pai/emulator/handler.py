@@ -163,4 +163,6 @@ class Handler(BaseHTTPRequestHandler):
 
 class HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when many clients connect at once.
+    request_queue_size = 512
     emulator: EmulatorServer

@@ -199,6 +199,7 @@ class Store:
                 **self._models[model_id],
                 "GmtLatestVersionModifiedTime": updated["GmtModifiedTime"],
             }
+            self._revisions[model_id] = self._next_revision()
             self._generation += 1
             generation = self._generation
         self.wait_durable(generation)
