@@ -71,17 +71,20 @@ class EmulatorServer:
         return self.url.removeprefix("http://")
 
     def prepare(self) -> None:
-        """Load the data file, seeding it first when asked to and it is empty."""
+        """Load the data file, seeding it first when asked to and it is empty; create it if missing."""
         data = self.store.read_file()
         wants_seed = self.seed is not None or self.seed_size is not None
-        if wants_seed and (self.reset or not data or not data["models"]):
-            self.store.path.parent.mkdir(parents=True, exist_ok=True)
+        if data is not None and not (wants_seed and (self.reset or not data["models"])):
+            self.store.load(data)
+            return
+        self.store.path.parent.mkdir(parents=True, exist_ok=True)
+        if wants_seed:
             models, versions = synthetic_registry(self.seed_size) if self.seed_size else demo_registry()
-            self.store.replace_all(models, versions)
-            self.store.flush()
             self.seeded = True
         else:
-            self.store.load(data)
+            models, versions = [], {}
+        self.store.replace_all(models, versions)
+        self.store.flush()
 
     def start(self) -> EmulatorServer:
         self.prepare()
