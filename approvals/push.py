@@ -68,6 +68,12 @@ def _pending(version: ModelVersion) -> dict[str, Any]:
     return bases
 
 
+def _given_up(version: ModelVersion) -> bool:
+    oldest = Change.objects.filter(version=version, revision__gt=version.pushed_revision).order_by("revision").first()
+    limit = timedelta(seconds=settings.PUSH_GIVE_UP_AFTER_SECONDS)
+    return oldest is not None and timezone.now() - oldest.created_at > limit
+
+
 def push_version(*, version_id: int) -> PushOutcome:
     token = uuid.uuid4().hex
     if not _claim(version_id, token):
@@ -92,7 +98,7 @@ def push_version(*, version_id: int) -> PushOutcome:
             client.update_model_version(version.model.model_id, version.version_name, to_send) if to_send else ""
         )
     except PaiError as exc:
-        if exc.retryable:
+        if exc.retryable and not _given_up(version):
             at_least = exc.retry_after if isinstance(exc, PaiThrottled) else None
             delay = retry_delay(version.push_attempts + 1, at_least=at_least)
             _finish(version, token, PushState.RETRYING, error=str(exc), hold_for=delay)
@@ -142,21 +148,22 @@ def _finish(
             if conflict is not None:
                 locked.conflict = conflict
         locked.save()
-        if state != PushState.RETRYING:
-            audit.append_event(
-                actor="system",
-                action=f"push.{state}",
-                workspace_id=version.workspace.workspace_id,
-                model_id=version.model.model_id,
-                model_name=version.model.name,
-                version_name=version.version_name,
-                payload={
-                    "revision": revision or locked.revision,
-                    **({"request_id": request_id} if request_id else {}),
-                    **({"error": error} if error else {}),
-                    **({"conflict": conflict} if conflict else {}),
-                },
-            )
+        # Every attempt's outcome is audited, retries included.
+        audit.append_event(
+            actor="system",
+            action=f"push.{state}",
+            workspace_id=version.workspace.workspace_id,
+            model_id=version.model.model_id,
+            model_name=version.model.name,
+            version_name=version.version_name,
+            payload={
+                "revision": revision or locked.revision,
+                **({"attempt": locked.push_attempts} if state != PushState.DONE else {}),
+                **({"request_id": request_id} if request_id else {}),
+                **({"error": error} if error else {}),
+                **({"conflict": conflict} if conflict else {}),
+            },
+        )
         if locked.push_state == PushState.QUEUED:
             from .tasks import push_version as push_task
 

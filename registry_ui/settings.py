@@ -93,14 +93,19 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 _BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
+else:
+    # Redis redelivers an unacknowledged task after the visibility timeout: keep it
+    # above the longest retry countdown so a waiting retry is not run twice early.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -146,6 +151,8 @@ APPROVALS_REQUIRED_APPROVERS = env.int("APPROVALS_REQUIRED_APPROVERS", default=1
 # A push claim left by a killed worker expires after this long.
 PUSH_LEASE_SECONDS = env.int("PUSH_LEASE_SECONDS", default=120)
 PUSH_RETRY_MAX_DELAY_SECONDS = env.int("PUSH_RETRY_MAX_DELAY_SECONDS", default=600)
+# A push that keeps failing with retryable errors this long after the change goes to `failed`.
+PUSH_GIVE_UP_AFTER_SECONDS = env.int("PUSH_GIVE_UP_AFTER_SECONDS", default=24 * 60 * 60)
 
 # Celery beat (approvals/tasks.py): sync every workspace from PAI; re-enqueue overdue pushes.
 PAI_SYNC_INTERVAL_SECONDS = env.int("PAI_SYNC_INTERVAL_SECONDS", default=300)

@@ -205,3 +205,30 @@ def test_an_overdue_version_is_found_by_the_sweep(version, editor):
     push.push_version(version_id=version.pk)
     assert push.overdue_versions() == []
     assert Change.objects.filter(version=version, pushed_at__isnull=True).count() == 0
+
+
+def test_every_retry_is_an_audit_event_with_its_attempt(version, editor, pai_emulator):
+    edit(version, editor, VersionDescription="persistent")
+    pai_emulator.faults.unavailable_rate = 1.0
+    for _ in range(2):
+        push.push_version(version_id=version.pk)
+        ModelVersion.objects.filter(pk=version.pk).update(lease_expires_at=None)
+    pai_emulator.faults.unavailable_rate = 0.0
+    push.push_version(version_id=version.pk)
+    events = list(AuditEvent.objects.filter(action__startswith="push.").order_by("seq"))
+    assert [(e.action, e.payload.get("attempt")) for e in events] == [
+        ("push.retrying", 1),
+        ("push.retrying", 2),
+        ("push.done", None),
+    ]
+
+
+def test_a_push_that_keeps_failing_past_the_limit_gives_up_into_failed(version, editor, pai_emulator, settings):
+    edit(version, editor, VersionDescription="never")
+    settings.PUSH_GIVE_UP_AFTER_SECONDS = 60
+    Change.objects.filter(version=version).update(created_at=timezone.now() - timedelta(minutes=2))
+    pai_emulator.faults.unavailable_rate = 1.0
+    outcome = push.push_version(version_id=version.pk)
+    version.refresh_from_db()
+    assert outcome.state == PushState.FAILED and outcome.retry_in is None
+    assert version.push_state == PushState.FAILED and "ServiceUnavailable" in version.push_error
