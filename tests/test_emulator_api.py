@@ -220,7 +220,9 @@ def test_an_unknown_path_is_a_json_404_with_the_host_as_host_id(pai_request, pai
 
 
 def test_a_wrong_method_is_a_json_405(pai_request, pai_emulator):
-    assert_error(pai_request("DELETE", MODELS), 405, "UnsupportedHTTPMethod")
+    response = pai_request("DELETE", MODELS)
+    assert_error(response, 405, "UnsupportedHTTPMethod")
+    assert response.headers["Allow"] == "GET"
     assert_error(pai_request("PUT", versions_path(a_model(pai_emulator)["ModelId"])), 405, "UnsupportedHTTPMethod")
 
 

@@ -55,7 +55,9 @@ def route(raw_path: str, method: str) -> tuple[str, list[str]]:
     action = ROUTES.get((len(parts) - 3, method))
     if action is None:
         allowed = ", ".join(m for (n, m) in ROUTES if n == len(parts) - 3)
-        raise ApiError(405, "UnsupportedHTTPMethod", f"Method {method} is not allowed here; use {allowed}.")
+        raise ApiError(
+            405, "UnsupportedHTTPMethod", f"Method {method} is not allowed here; use {allowed}.", {"Allow": allowed}
+        )
     try:
         return action, [unquote(p, errors="strict") for p in params]
     except UnicodeDecodeError:
@@ -75,9 +77,9 @@ class Handler(BaseHTTPRequestHandler):
     server: HTTPServer
     error_content_type = JSON_TYPE
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.server.emulator.log_requests:
-            super().log_message(format, *args)
+            super().log_request(code, size)
 
     def do_GET(self) -> None:
         self._handle()

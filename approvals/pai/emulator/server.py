@@ -63,7 +63,7 @@ class EmulatorServer:
         if self._httpd is None:
             raise RuntimeError("the emulator is not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
 
     @property
     def endpoint(self) -> str:
