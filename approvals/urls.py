@@ -1,12 +1,29 @@
 from django.urls import path
 
-from . import views
+from . import views, views_edit
 
 urlpatterns = [
     path("", views.review_queue, name="home"),
     path("versions/", views.version_list, name="version_list"),
     path("models/<str:model_id>/", views.model_detail, name="model_detail"),
     path("models/<str:model_id>/versions/<str:version_name>/", views.version_detail, name="version_detail"),
+    path("models/<str:model_id>/versions/<str:version_name>/edit/", views_edit.version_edit, name="version_edit"),
+    path("models/<str:model_id>/versions/<str:version_name>/decide/", views_edit.version_decide, name="version_decide"),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/resolve/",
+        views_edit.version_resolve_conflict,
+        name="version_resolve_conflict",
+    ),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/retry-push/",
+        views_edit.version_retry_push,
+        name="version_retry_push",
+    ),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/push-state/",
+        views_edit.version_push_state,
+        name="version_push_state",
+    ),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

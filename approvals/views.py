@@ -20,6 +20,7 @@ from .forms import AuditFilterForm, PageForm, VersionFilterForm
 from .metrics import compare_metrics, parse_metrics
 from .models import ModelVersion, RegisteredModel
 from .permissions import AUDITOR, can_export_audit, role_required
+from .views_edit import version_actions_context
 
 SPEC_FIELDS = (
     ("Training spec", "training_spec"),
@@ -81,6 +82,7 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
         (event, *audit_selectors.event_changes(event)) for event in selectors.version_history(version, limit=100)
     ]
     context = {
+        **version_actions_context(request, version),
         "version": version,
         "model": version.model,
         "previous": previous,

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from approvals.audit import append_event
-from approvals.models import AuditEvent, ModelVersion, RegisteredModel, Workspace
+from approvals.models import Approval, AuditEvent, Change, ModelVersion, RegisteredModel, Workspace
 from approvals.permissions import ROLE_GROUPS
 
 _counter = itertools.count(1)
@@ -92,3 +92,18 @@ def at(minutes: int) -> dt.datetime:
 
 def now() -> dt.datetime:
     return timezone.now()
+
+
+def write_state(version: ModelVersion) -> dict[str, Any]:
+    """Everything a write could have touched: compare before and after a refused request."""
+    version.refresh_from_db()
+    return {
+        "revision": version.revision,
+        "fields": version.pai_values(),
+        "push_state": version.push_state,
+        "push_error": version.push_error,
+        "conflict": version.conflict,
+        "changes": Change.objects.filter(version=version).count(),
+        "approvals": Approval.objects.filter(version=version).count(),
+        "audit_events": AuditEvent.objects.count(),
+    }

@@ -1,0 +1,358 @@
+"""The write side of the dashboard: edit, decide, resolve a conflict, retry a push,
+and the push-state fragment the version page polls.
+
+Each view checks the role (403 otherwise, POSTs included), validates with a
+form, calls one service and shows its ApplicationError at the field it names or
+on top. The rules themselves live in approvals.services; what the pages hide or
+disable here is only a courtesy, the services refuse the same things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .errors import ApplicationError
+from .forms import (
+    EDIT_FIELDS,
+    FIELD_LABELS,
+    ConflictForm,
+    DecisionForm,
+    VersionEditForm,
+    pretty,
+    rebase_edit_data,
+)
+from .metrics import compare_metrics, parse_metrics
+from .models import Approval, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
+from .permissions import APPROVER, EDITOR, user_in_group
+
+# The push is still moving: the page polls until it settles.
+ACTIVE_PUSH_STATES = (PushState.QUEUED, PushState.PUSHING, PushState.RETRYING)
+# What a reviewer reads besides the metrics before deciding, in PAI's order.
+SPEC_NAMES = tuple(
+    name for name, _ in EDIT_FIELDS if name not in ("VersionDescription", "Metrics", "SourceType", "SourceId")
+)
+
+
+def groups_required(*group_names: str) -> Callable[..., Any]:
+    """Members of any of the groups only; staff are not implied, as the services do not imply them."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not any(user_in_group(request.user, name) for name in group_names):
+                raise PermissionDenied(f"This needs the {' or '.join(group_names)} role.")
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def _version(model_id: str, version_name: str) -> ModelVersion:
+    try:
+        return selectors.version_by_name(model_id, version_name)
+    except ModelVersion.DoesNotExist:
+        raise Http404("No such model version.") from None
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a known proxy sets it.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _to_detail(version: ModelVersion) -> HttpResponse:
+    return redirect("version_detail", version.model.model_id, version.version_name)
+
+
+def _show_error(form: Any, error: ApplicationError, field: str | None) -> None:
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+# --- what the version page shows about acting on it ---------------------------
+
+
+def decision_blocker(version: ModelVersion) -> str:
+    """Why no decision can be made now, or "".
+
+    Display only: mirrors the service's rules so nobody clicks into a refusal;
+    version_decide enforces them whatever the page showed.
+    """
+    if version.gone:
+        return "PAI no longer lists this version."
+    if version.approval_status != ApprovalStatus.PENDING:
+        return f"This version is {version.approval_status}; PAI does not allow another decision."
+    if version.push_state in services.BLOCKING_PUSH_STATES:
+        return f"The push is {version.push_state}; resolve that before deciding."
+    return ""
+
+
+def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval]) -> str:
+    """Why this user may reject but not approve, or "" (display only, as above)."""
+    if any(a.approver_id == user.pk for a in approvals):
+        return "You approved this version; it waits for another approver."
+    if settings.APPROVALS_SEPARATION_OF_DUTIES and version.changes.filter(author=user, kind=ChangeKind.EDIT).exists():
+        return "You edited this version; another approver has to approve it."
+    return ""
+
+
+def push_state_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
+    """What the push-state partial needs, for the page and for the polled fragment."""
+    user = request.user
+    can_fix = user_in_group(user, EDITOR) or user_in_group(user, APPROVER)
+    context: dict[str, Any] = {
+        "version": version,
+        "push_active": version.push_state in ACTIVE_PUSH_STATES,
+        "can_edit": user_in_group(user, EDITOR) and not version.gone,
+        "can_fix_push": can_fix,
+    }
+    if version.push_state == PushState.CONFLICT and version.conflict:
+        context["conflict_rows"] = conflict_rows(version)
+        context["conflict_form"] = ConflictForm(conflict=version.conflict) if can_fix else None
+    return context
+
+
+def conflict_rows(version: ModelVersion) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": field,
+            "label": FIELD_LABELS.get(field, field),
+            "base": _shown(sides.get("base")),
+            "theirs": _shown(sides.get("theirs")),
+            "yours": _shown(sides.get("yours")),
+        }
+        for field, sides in version.conflict.items()
+    ]
+
+
+def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
+    """The version page's write side: Edit link, decision buttons, approvals so far, push state."""
+    user = request.user
+    is_approver = user_in_group(user, APPROVER)
+    approvals = list(version.approvals.select_related("approver").order_by("created_at"))
+    blocker = decision_blocker(version) if is_approver else ""
+    return {
+        **push_state_context(request, version),
+        "is_approver": is_approver,
+        "decision_blocker": blocker,
+        "approve_blocker": approve_blocker(version, user, approvals) if is_approver and not blocker else "",
+        "approvals": approvals,
+        "required_approvers": settings.APPROVALS_REQUIRED_APPROVERS,
+    }
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else pretty(value)
+
+
+# --- edit ---------------------------------------------------------------------
+
+
+def _diff_rows(form: VersionEditForm) -> list[dict[str, str]]:
+    return [
+        {
+            "field": name,
+            "label": FIELD_LABELS[name],
+            "before": _shown(form.current[name]),
+            "after": _shown(value),
+        }
+        for name, value in form.changed_values().items()
+    ]
+
+
+@groups_required(EDITOR)
+@require_http_methods(["GET", "POST"])
+def version_edit(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    """GET: the form. POST: preview the changes; POST with confirm=1: save them."""
+    version = _version(model_id, version_name)
+    current, revision = version.pai_values(), version.revision
+    context: dict[str, Any] = {"version": version, "model": version.model}
+    if request.method == "GET":
+        context["form"] = VersionEditForm(current=current, revision=revision)
+        return render(request, "approvals/version_edit.html", context)
+
+    form = VersionEditForm(request.POST, current=current, revision=revision)
+    context["form"] = form
+    if "back" in request.POST:
+        # "Change again" from the preview: the same data, back in the form.
+        return render(request, "approvals/version_edit.html", context)
+    if not form.is_valid():
+        return render(request, "approvals/version_edit.html", context, status=400)
+    values = form.changed_values()
+    if not values:
+        form.add_error(None, "Nothing changed: every field holds what the version already has.")
+        return render(request, "approvals/version_edit.html", context, status=400)
+    if request.POST.get("confirm") != "1":
+        context["diff"] = _diff_rows(form)
+        return render(request, "approvals/version_edit_preview.html", context)
+
+    try:
+        services.version_edit(
+            version_id=version.pk,
+            user=request.user,
+            values=values,
+            base_revision=form.cleaned_data["base_revision"],
+            client_ip=_client_ip(request),
+        )
+    except services.StaleEdit as exc:
+        version.refresh_from_db()
+        fresh = version.pai_values()
+        data, both = rebase_edit_data(request.POST, changed=exc.changed, current=fresh, revision=version.revision)
+        context["form"] = VersionEditForm(data, current=fresh, revision=version.revision)
+        context["stale"] = {
+            "message": exc.message,
+            "rows": [
+                {"field": f, "label": FIELD_LABELS.get(f, f), "before": _shown(b), "after": _shown(a)}
+                for f, (b, a) in exc.changed.items()
+            ],
+            "both": [FIELD_LABELS.get(f, f) for f in both],
+        }
+        return render(request, "approvals/version_edit.html", context, status=409)
+    except ApplicationError as exc:
+        _show_error(form, exc, exc.field)
+        return render(request, "approvals/version_edit.html", context, status=400)
+    messages.success(request, "Saved. Pushing to PAI…")
+    return _to_detail(version)
+
+
+# --- decide -------------------------------------------------------------------
+
+
+def _pending_changes(version: ModelVersion) -> list[dict[str, Any]]:
+    """Accepted changes PAI does not hold yet: they reach PAI with the decision or before it."""
+    changes = (
+        Change.objects.filter(version=version, revision__gt=version.pushed_revision)
+        .select_related("author")
+        .order_by("revision")
+    )
+    return [
+        {
+            "change": change,
+            "rows": [
+                {"field": f, "label": FIELD_LABELS.get(f, f), "before": _shown(b), "after": _shown(a)}
+                for f, (b, a) in change.fields.items()
+            ],
+        }
+        for change in changes
+    ]
+
+
+@groups_required(APPROVER)
+@require_http_methods(["GET", "POST"])
+def version_decide(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    """GET ?status=Approved|Rejected: what is being decided, and the confirmation. POST: decide."""
+    version = _version(model_id, version_name)
+    status_code = 200
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                outcome = services.version_decide(
+                    version_id=version.pk,
+                    user=request.user,
+                    status=form.cleaned_data["status"],
+                    reason=form.cleaned_data["reason"],
+                    client_ip=_client_ip(request),
+                )
+            except ApplicationError as exc:
+                _show_error(form, exc, DecisionForm.SERVICE_FIELDS.get(exc.field or ""))
+                version.refresh_from_db()
+            else:
+                return _after_decision(request, version, outcome, form.cleaned_data["status"])
+        status_code = 400
+        status = form.data.get("status", "")
+    else:
+        status = request.GET.get("status", "")
+        form = DecisionForm(initial={"status": status})
+    if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
+        status, status_code = "", 400
+    context = {
+        **version_actions_context(request, version),
+        "model": version.model,
+        "form": form,
+        "status": status,
+        "metric_rows": compare_metrics(parse_metrics(version.metrics), []),
+        "specs": [(FIELD_LABELS[name], value) for name, value in version.pai_values().items() if name in SPEC_NAMES],
+        "pending": _pending_changes(version),
+    }
+    return render(request, "approvals/version_decide.html", context, status=status_code)
+
+
+def _after_decision(
+    request: HttpRequest, version: ModelVersion, outcome: Change | Approval, status: str
+) -> HttpResponse:
+    if isinstance(outcome, Approval):
+        count = version.approvals.count()
+        messages.success(
+            request,
+            f"Your approval is recorded ({count} of {settings.APPROVALS_REQUIRED_APPROVERS}). "
+            "It waits for a second approver; nothing goes to PAI until then.",
+        )
+    else:
+        verb = "Approved" if status == ApprovalStatus.APPROVED else "Rejected"
+        messages.success(request, f"{verb}. Pushing to PAI…")
+    return _to_detail(version)
+
+
+# --- push: conflict, retry, the polled fragment -------------------------------
+
+
+@groups_required(EDITOR, APPROVER)
+@require_http_methods(["GET", "POST"])
+def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    """Choose per field: keep PAI's value or apply the dashboard's."""
+    version = _version(model_id, version_name)
+    form = ConflictForm(request.POST or None, conflict=version.conflict or {})
+    status_code = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.version_resolve_conflict(
+                    version_id=version.pk, user=request.user, keep=form.keep(), client_ip=_client_ip(request)
+                )
+            except ApplicationError as exc:
+                _show_error(form, exc, form.field_for(exc.field))
+            else:
+                messages.success(request, "Conflict resolved. Pushing to PAI…")
+                return _to_detail(version)
+        status_code = 400
+    context = {
+        "version": version,
+        "model": version.model,
+        "conflict_form": form,
+        "conflict_rows": conflict_rows(version) if version.conflict else [],
+    }
+    return render(request, "approvals/version_resolve.html", context, status=status_code)
+
+
+@groups_required(EDITOR, APPROVER)
+@require_POST
+def version_retry_push(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    version = _version(model_id, version_name)
+    try:
+        services.version_retry_push(version_id=version.pk, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Push queued again.")
+    return _to_detail(version)
+
+
+@login_required
+def version_push_state(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    """The push-state partial alone (or just the badge, ?part=badge), for the page's polling."""
+    version = _version(model_id, version_name)
+    if request.GET.get("part") == "badge":
+        context = {"version": version, "state": version.push_state, "poll": True}
+        return render(request, "approvals/_push_badge.html", context)
+    return render(request, "approvals/_push_state.html", push_state_context(request, version))
