@@ -122,7 +122,9 @@ def push_state_context(request: HttpRequest, version: ModelVersion) -> dict[str,
     return context
 
 
-def conflict_rows(version: ModelVersion) -> list[dict[str, Any]]:
+def conflict_rows(version: ModelVersion, form: ConflictForm | None = None) -> list[dict[str, Any]]:
+    """One row per field in conflict, with the form's error for its choice, if any."""
+    errors = form.errors if form is not None and form.is_bound else {}
     return [
         {
             "field": field,
@@ -130,6 +132,7 @@ def conflict_rows(version: ModelVersion) -> list[dict[str, Any]]:
             "base": _shown(sides.get("base")),
             "theirs": _shown(sides.get("theirs")),
             "yours": _shown(sides.get("yours")),
+            "error": " ".join(errors.get(f"keep_{field}", [])),
         }
         for field, sides in version.conflict.items()
     ]
@@ -312,7 +315,7 @@ def _after_decision(
 def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """Choose per field: keep PAI's value or apply the dashboard's."""
     version = _version(model_id, version_name)
-    form = ConflictForm(request.POST or None, conflict=version.conflict or {})
+    form = ConflictForm(request.POST if request.method == "POST" else None, conflict=version.conflict or {})
     status_code = 200
     if request.method == "POST":
         if form.is_valid():
@@ -330,7 +333,7 @@ def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: 
         "version": version,
         "model": version.model,
         "conflict_form": form,
-        "conflict_rows": conflict_rows(version) if version.conflict else [],
+        "conflict_rows": conflict_rows(version, form) if version.conflict else [],
     }
     return render(request, "approvals/version_resolve.html", context, status=status_code)
 
