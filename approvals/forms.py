@@ -243,9 +243,7 @@ class VersionEditForm(forms.Form):
     page showed it: those, and nothing else, go to the service.
     """
 
-    VersionDescription = forms.CharField(
-        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000
-    )
+    VersionDescription = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
     Metrics = JsonObjectField(
         help_text=f"A JSON object, at most {METRICS_MAX_CHARS:,} characters once serialized compactly, as PAI counts."
     )

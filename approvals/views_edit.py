@@ -173,6 +173,32 @@ def _diff_rows(form: VersionEditForm) -> list[dict[str, str]]:
     ]
 
 
+def _changed_since(version: ModelVersion, base_revision: int) -> dict[str, list[Any]]:
+    """{field: [value at base_revision, value now]} over the changes accepted since (as StaleEdit reports)."""
+    changed: dict[str, list[Any]] = {}
+    for change in Change.objects.filter(version=version, revision__gt=base_revision).order_by("revision"):
+        for field, (before, after) in change.fields.items():
+            changed[field] = [changed.get(field, [before])[0], after]
+    return changed
+
+
+def _stale(
+    request: HttpRequest, context: dict[str, Any], version: ModelVersion, changed: dict[str, list[Any]]
+) -> HttpResponse:
+    """The edit page again, on the fresh values, with what changed meanwhile; nothing is saved."""
+    fresh = version.pai_values()
+    data, both = rebase_edit_data(request.POST, changed=changed, current=fresh, revision=version.revision)
+    context["form"] = VersionEditForm(data, current=fresh, revision=version.revision)
+    context["stale"] = {
+        "rows": [
+            {"field": f, "label": FIELD_LABELS.get(f, f), "before": _shown(b), "after": _shown(a)}
+            for f, (b, a) in changed.items()
+        ],
+        "both": [FIELD_LABELS.get(f, f) for f in both],
+    }
+    return render(request, "approvals/version_edit.html", context, status=409)
+
+
 @groups_required(EDITOR)
 @require_http_methods(["GET", "POST"])
 def version_edit(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
@@ -195,7 +221,11 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
     if not values:
         form.add_error(None, "Nothing changed: every field holds what the version already has.")
         return render(request, "approvals/version_edit.html", context, status=400)
+    base_revision = form.cleaned_data["base_revision"]
     if request.POST.get("confirm") != "1":
+        if base_revision != revision:
+            # A preview against newer values would show their change being undone; show it as stale now.
+            return _stale(request, context, version, _changed_since(version, base_revision))
         context["diff"] = _diff_rows(form)
         return render(request, "approvals/version_edit_preview.html", context)
 
@@ -204,23 +234,12 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
             version_id=version.pk,
             user=request.user,
             values=values,
-            base_revision=form.cleaned_data["base_revision"],
+            base_revision=base_revision,
             client_ip=_client_ip(request),
         )
     except services.StaleEdit as exc:
         version.refresh_from_db()
-        fresh = version.pai_values()
-        data, both = rebase_edit_data(request.POST, changed=exc.changed, current=fresh, revision=version.revision)
-        context["form"] = VersionEditForm(data, current=fresh, revision=version.revision)
-        context["stale"] = {
-            "message": exc.message,
-            "rows": [
-                {"field": f, "label": FIELD_LABELS.get(f, f), "before": _shown(b), "after": _shown(a)}
-                for f, (b, a) in exc.changed.items()
-            ],
-            "both": [FIELD_LABELS.get(f, f) for f in both],
-        }
-        return render(request, "approvals/version_edit.html", context, status=409)
+        return _stale(request, context, version, exc.changed)
     except ApplicationError as exc:
         _show_error(form, exc, exc.field)
         return render(request, "approvals/version_edit.html", context, status=400)

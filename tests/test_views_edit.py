@@ -98,7 +98,8 @@ def test_the_edit_page_labels_every_field_as_pai_names_it_and_shows_json_indente
     page = client.get(edit_url(version)).content.decode()
 
     for field, label in LABELS.items():
-        assert re.search(rf'<label for="id_{field}">{label} <code class="muted">{field}</code></label>', page), field
+        suffix = "" if label == field else f' <code class="muted">{field}</code>'
+        assert f'<label for="id_{field}">{label}{suffix}</label>' in page, field
         assert f'id="id_{field}"' in page, field
     assert '<input type="hidden" name="base_revision" value="0"' in page
     assert "&quot;epochs&quot;: 10" in page  # indented, not the compact wire form
@@ -155,8 +156,8 @@ def test_the_preview_shows_only_the_changed_fields_before_and_after_and_saves_no
     page = response.content.decode()
     assert response.status_code == 200
     assert "2 fields will change" in page
-    rows = re.findall(r'<tr><th scope="row">(.*?) <code', page)
-    assert rows == ["Version description", "Metrics"]
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>', page)
+    assert rows == ['Version description <code class="muted">VersionDescription</code>', "Metrics"]
     assert "<pre>first cut</pre></td><td><pre>second cut</pre>" in page
     assert "&quot;cer&quot;: 0.2" in page and "&quot;cer&quot;: 0.15" in page
     assert 'name="confirm" value="1"' in page
@@ -354,6 +355,27 @@ def test_a_stale_save_is_refused_and_shows_what_changed_meanwhile_with_the_fresh
     assert '<input type="hidden" name="base_revision" value="1"' in page
     assert write_state(version) == before
     assert list(Change.objects.values_list("author__username", flat=True)) == ["colleague"]
+
+
+def test_a_preview_on_a_stale_page_shows_what_changed_instead_of_undoing_it(
+    client, editor, version, django_capture_on_commit_callbacks
+):
+    data = {**initial_data(client, version), "TrainingSpec": '{"epochs": 20}'}
+    colleague = make_user("colleague", group="editor")
+    with django_capture_on_commit_callbacks(execute=False):
+        services.version_edit(
+            version_id=version.pk, user=colleague, values={"VersionDescription": "their cut"}, base_revision=0
+        )
+    before = write_state(version)
+
+    response = post(client, version, data, confirm=False)
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "will change" not in page and 'name="confirm"' not in page
+    assert "<pre>first cut</pre></td><td><pre>their cut</pre>" in page
+    assert '<input type="hidden" name="base_revision" value="1"' in page
+    assert write_state(version) == before
 
 
 def test_a_stale_save_names_the_fields_both_people_changed(client, editor, version, django_capture_on_commit_callbacks):
