@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .errors import ApplicationError
-from .forms import (
+from .forms_edit import (
     EDIT_FIELDS,
     FIELD_LABELS,
     ConflictForm,
