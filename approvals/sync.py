@@ -14,12 +14,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -297,6 +298,20 @@ def _remote_bases(versions: Iterable[ModelVersion]) -> dict[int, dict[str, Any]]
     return bases
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What one query per model tells about each stored version, enough to skip the unchanged ones."""
+
+    pk: int
+    gmt_modified_time: datetime | None
+    gone: bool
+
+
+def _chunks(items: list, size: int = 1000) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _upsert_versions(
     workspace: Workspace,
     model: RegisteredModel,
@@ -306,32 +321,68 @@ def _upsert_versions(
     *,
     model_is_new: bool,
 ) -> None:
-    """One model's versions in one transaction: load its rows once, bulk create, bulk update, mark gone."""
+    """One model's versions in one transaction, with a fixed number of queries however many there are.
+
+    PAI moves GmtModifiedTime on every change, so a version whose time and
+    gone flag match what we stored is unchanged and is not even loaded; only
+    the others are loaded whole, compared field by field and rewritten. A
+    model with nothing to write costs one read and no transaction.
+    """
+    items: dict[str, tuple[dict[str, Any], datetime | None]] = {}
+    for item in listing.items:
+        items[str(item.get("VersionName"))] = (item, parse_time(item.get("GmtModifiedTime")))
+
+    def plan() -> tuple[dict[str, _Known], list[int], bool]:
+        known = {
+            name: _Known(pk, modified, gone)
+            for pk, name, modified, gone in ModelVersion.objects.filter(model=model).values_list(
+                "pk", "version_name", "gmt_modified_time", "gone"
+            )
+        }
+        stale = [
+            k.pk
+            for name, (_item, modified) in items.items()
+            if (k := known.get(name)) is not None and (k.gone or k.gmt_modified_time != modified)
+        ]
+        vanishing = listing.complete and any(name not in items and not k.gone for name, k in known.items())
+        work = bool(stale) or vanishing or any(name not in known for name in items)
+        return known, stale, work
+
+    *_, work = plan()
+    if not listing.complete:
+        result.skipped_gone_checks.append(model.model_id)
+    result.versions += len(items)
+    result.models += 1
+    if not work:
+        _save_progress(workspace, result)
+        return
     with transaction.atomic():
-        existing = {v.version_name: v for v in ModelVersion.objects.select_for_update().filter(model=model)}
-        unpushed = [v for v in existing.values() if v.revision > v.pushed_revision]
-        bases = _remote_bases(unpushed)
-        new: list[ModelVersion] = []
+        known, stale, _ = plan()  # again, now that we hold the write lock
+        # Locked: an edit accepted meanwhile must not be overwritten by what we compute here.
+        rows: dict[str, ModelVersion] = {}
+        for chunk in _chunks(stale):
+            rows.update((v.version_name, v) for v in ModelVersion.objects.select_for_update().filter(pk__in=chunk))
+        bases = _remote_bases([v for v in rows.values() if v.revision > v.pushed_revision])
+
+        new: list[dict[str, Any]] = []
         changed: list[ModelVersion] = []
-        seen: set[str] = set()
-        for item in listing.items:
-            name = str(item.get("VersionName"))
-            seen.add(name)
-            values = _mapped(item, VERSION_FIELDS)
-            modified = parse_time(item.get("GmtModifiedTime"))
-            row = existing.get(name)
-            if row is None:
+        for name, (item, modified) in items.items():
+            if name not in known:
                 new.append(
-                    ModelVersion(
-                        model=model,
-                        workspace=workspace,
-                        version_name=name,
-                        gmt_modified_time=modified,
-                        synced_at=now,
-                        **values,
-                    )
+                    {
+                        "model_id": model.pk,
+                        "workspace_id": workspace.pk,
+                        "version_name": name,
+                        "gmt_modified_time": modified,
+                        "synced_at": now,
+                        **_mapped(item, VERSION_FIELDS),
+                    }
                 )
                 continue
+            row = rows.get(name)
+            if row is None:
+                continue  # unchanged since the last sync
+            values = _mapped(item, VERSION_FIELDS)
             came_back = row.gone
             if row.revision > row.pushed_revision:
                 # The push pipeline owns the fields of unpushed edits: keep ours, report what PAI did.
@@ -341,20 +392,19 @@ def _upsert_versions(
                 diff = {}
                 if modified != row.gmt_modified_time:
                     diff = {
-                        name: d
-                        for name, d in _diff(row, values, VERSION_FIELDS, before=base).items()
+                        field: d
+                        for field, d in _diff(row, values, VERSION_FIELDS, before=base).items()
                         # PAI holding our own value is our push landing, not somebody else's change.
-                        if VERSION_FIELDS[name][0] not in owned
-                        or values[VERSION_FIELDS[name][0]] != getattr(row, VERSION_FIELDS[name][0])
+                        if VERSION_FIELDS[field][0] not in owned
+                        or values[VERSION_FIELDS[field][0]] != getattr(row, VERSION_FIELDS[field][0])
                     }
                 values = {attr: value for attr, value in values.items() if attr not in owned}
             else:
                 diff = _diff(row, values, VERSION_FIELDS)
-            if diff or came_back or modified != row.gmt_modified_time:
-                for attr, value in values.items():
-                    setattr(row, attr, value)
-                row.gmt_modified_time, row.gone, row.synced_at = modified, False, now
-                changed.append(row)
+            for attr, value in values.items():
+                setattr(row, attr, value)
+            row.gmt_modified_time, row.gone, row.synced_at = modified, False, now
+            changed.append(row)
             if diff:
                 result.changed += 1
                 _event("pai.changed", workspace, model=model, version_name=name, payload={"fields": diff})
@@ -362,13 +412,13 @@ def _upsert_versions(
                 result.reappeared += 1
                 _event("pai.reappeared", workspace, model=model, version_name=name, payload={})
 
-        ModelVersion.objects.bulk_create(new, batch_size=BATCH_SIZE)
+        _insert(ModelVersion, new)
         update_fields = [attr for attr, _ in VERSION_FIELDS.values()]
         ModelVersion.objects.bulk_update(
             changed, [*update_fields, "gmt_modified_time", "gone", "synced_at"], batch_size=BATCH_SIZE
         )
         if new:
-            names = [v.version_name for v in new]
+            names = [v["version_name"] for v in new]
             result.created += len(names)
             # One event per model and sync, not per version: a first sync of 100,000
             # versions writes one event per model, each naming its versions.
@@ -381,22 +431,62 @@ def _upsert_versions(
             )
 
         if listing.complete:
-            vanished = [v for name, v in existing.items() if name not in seen and not v.gone]
-            if vanished:
-                ModelVersion.objects.filter(pk__in=[v.pk for v in vanished]).update(gone=True)
-                result.gone += len(vanished)
-                for v in vanished:
-                    _event("pai.gone", workspace, model=model, version_name=v.version_name, payload={})
-        else:
-            result.skipped_gone_checks.append(model.model_id)
-        # The rows PAI listed and we did not rewrite above: they were seen now.
-        rewritten = {v.pk for v in changed}
-        untouched = [v.pk for name, v in existing.items() if name in seen and v.pk not in rewritten]
-        if untouched:
-            ModelVersion.objects.filter(pk__in=untouched).update(synced_at=now)
-        result.versions += len(listing.items)
-        result.models += 1
+            vanished = sorted((name, k.pk) for name, k in known.items() if name not in items and not k.gone)
+            for chunk in _chunks([pk for _name, pk in vanished]):
+                ModelVersion.objects.filter(pk__in=chunk).update(gone=True)
+            result.gone += len(vanished)
+            for name, _pk in vanished:
+                _event("pai.gone", workspace, model=model, version_name=name, payload={})
         _save_progress(workspace, result)
+
+
+def _mark_seen(model_pks: list[int], now: datetime) -> None:
+    """The unchanged rows of these models were seen now: one UPDATE per page of models, not per model.
+
+    After an incomplete listing a few rows PAI did not list may be included; they are not marked gone either.
+    """
+    if model_pks:
+        ModelVersion.objects.filter(model_id__in=model_pks, gone=False).filter(
+            Q(synced_at__lt=now) | Q(synced_at__isnull=True)
+        ).update(synced_at=now)
+
+
+def _insert(model_class: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows, given as {attname: value} (the rest take their defaults), with one executemany.
+
+    bulk_create spends most of a first sync building instances and preparing
+    each value through the generic field machinery (and SQLite caps its
+    statements at 999 parameters, about 24 rows); here each value is adapted
+    once by its field type, as the ORM would, and the driver loops in C.
+    """
+    if not rows:
+        return
+    fields = [f for f in model_class._meta.concrete_fields if not f.primary_key]
+    ops = connection.ops
+
+    def adapter(f: models.Field) -> Callable[[Any], Any] | None:
+        kind = f.get_internal_type()
+        if kind in ("CharField", "TextField", "BooleanField", "ForeignKey") or kind.endswith("IntegerField"):
+            return None  # the driver takes these as they are
+        if kind == "JSONField":
+            return lambda v: None if v is None else ops.adapt_json_value(v, f.encoder)
+        if kind == "DateTimeField":
+            return ops.adapt_datetimefield_value
+        return lambda v: f.get_db_prep_save(v, connection)
+
+    columns = [(f.attname, adapter(f), f.get_default()) for f in fields]
+    values = [
+        tuple(
+            row.get(attname, default) if adapt is None else adapt(row.get(attname, default))
+            for attname, adapt, default in columns
+        )
+        for row in rows
+    ]
+    names = ", ".join(ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = ops.quote_name(model_class._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", values)  # noqa: S608 (names from the model)
 
 
 def _mark_model_gone(workspace: Workspace, model: RegisteredModel, result: SyncResult) -> None:
@@ -471,6 +561,84 @@ def _finish(workspace: Workspace, result: SyncResult, now: datetime) -> None:
         setattr(workspace, attr, value)
 
 
+def _walk(
+    *,
+    workspace: Workspace,
+    client: PaiClient,
+    started: datetime,
+    result: SyncResult,
+    on_progress: ProgressCallback | None,
+    where: list[str],
+) -> None:
+    """Every page of ListModels, and for each model every page of ListModelVersions, saved as they come."""
+
+    def versions_of(model_id: str) -> Listing:
+        return _list_all(
+            lambda n: client.list_model_versions_page(model_id, page_number=n, page_size=PAGE_SIZE, **LIST_ORDER),
+            "VersionName",
+            f"ListModelVersions {model_id}",
+        )
+
+    seen: set[str] = set()
+    synced: list[int] = []  # models of the current page whose versions were saved
+    totals: set[int] = set()
+    number = 1
+    # One thread fetches the next model's versions while this one saves the current
+    # model's, so a sync takes about as long as the fetching alone. The client is
+    # never used by both threads at once: ListModels runs only when no fetch is pending.
+    fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pai-sync-fetch")
+    try:
+        while True:
+            where[0] = f"ListModels {workspace.workspace_id} page {number}"
+            page = _fetch_page(
+                lambda n=number: client.list_models_page(
+                    workspace_id=workspace.workspace_id, page_number=n, page_size=PAGE_SIZE, **LIST_ORDER
+                ),
+                where[0],
+            )
+            totals.add(page.total_count)
+            result.models_total = page.total_count
+            where[0] = f"saving models of ListModels page {number}"
+            rows = _upsert_models(workspace, [m for m in page.items if str(m.get("ModelId")) not in seen], started)
+            pending: Future[Listing] | None = fetcher.submit(versions_of, rows[0][0].model_id) if rows else None
+            synced.clear()
+            for index, (model, model_is_new) in enumerate(rows):
+                seen.add(model.model_id)
+                where[0] = f"ListModelVersions {model.model_id}"
+                try:
+                    listing: Listing | None = pending.result()
+                except PaiRequestError as exc:
+                    if exc.code != "ModelNotFound":
+                        raise
+                    listing = None  # deleted between ListModels and now: PAI says so outright
+                pending = fetcher.submit(versions_of, rows[index + 1][0].model_id) if index + 1 < len(rows) else None
+                if listing is None:
+                    _mark_model_gone(workspace, model, result)
+                    continue
+                where[0] = f"saving versions of {model.model_id}"
+                _upsert_versions(workspace, model, listing, started, result, model_is_new=model_is_new)
+                synced.append(model.pk)
+                if on_progress:
+                    on_progress(result)
+            _mark_seen(synced, started)
+            synced.clear()
+            if not page.items or number * PAGE_SIZE >= page.total_count:
+                break
+            number += 1
+    finally:
+        fetcher.shutdown(wait=True, cancel_futures=True)
+        _mark_seen(synced, started)  # what was synced before a failure was seen too
+
+    where[0] = "marking models PAI no longer lists"
+    if len(totals) != 1 or len(seen) != next(iter(totals)):
+        result.skipped_gone_checks.append(f"workspace {workspace.workspace_id}")
+        return
+    stored = RegisteredModel.objects.filter(workspace=workspace, gone=False).only("pk", "model_id", "name")
+    for model in stored:
+        if model.model_id not in seen:
+            _mark_model_gone(workspace, model, result)
+
+
 def sync_workspace(
     *, workspace: Workspace, client: PaiClient | None = None, on_progress: ProgressCallback | None = None
 ) -> SyncResult:
@@ -488,66 +656,19 @@ def sync_workspace(
     clock = time.monotonic()
     _claim(workspace, started)
     result = SyncResult(workspace_id=workspace.workspace_id)
-    step = f"ListModels {workspace.workspace_id}"
+    where = [f"ListModels {workspace.workspace_id}"]  # what the sync is doing, for the error message
     try:
-        seen_models: set[str] = set()
-        totals: set[int] = set()
-        number = 1
-        while True:
-            step = f"ListModels {workspace.workspace_id} page {number}"
-            page = _fetch_page(
-                lambda n=number: client.list_models_page(
-                    workspace_id=workspace.workspace_id, page_number=n, page_size=PAGE_SIZE, **LIST_ORDER
-                ),
-                step,
-            )
-            totals.add(page.total_count)
-            result.models_total = page.total_count
-            fresh = [m for m in page.items if str(m.get("ModelId")) not in seen_models]
-            step = f"saving models of ListModels page {number}"
-            for model, model_is_new in _upsert_models(workspace, fresh, started):
-                seen_models.add(model.model_id)
-                step = f"ListModelVersions {model.model_id}"
-                try:
-                    listing = _list_all(
-                        lambda n, mid=model.model_id: client.list_model_versions_page(
-                            mid, page_number=n, page_size=PAGE_SIZE, **LIST_ORDER
-                        ),
-                        "VersionName",
-                        step,
-                    )
-                except PaiRequestError as exc:
-                    if exc.code != "ModelNotFound":
-                        raise
-                    # Deleted between ListModels and now: PAI says so outright.
-                    _mark_model_gone(workspace, model, result)
-                    continue
-                step = f"saving versions of {model.model_id}"
-                _upsert_versions(workspace, model, listing, started, result, model_is_new=model_is_new)
-                if on_progress:
-                    on_progress(result)
-            if not page.items or number * PAGE_SIZE >= page.total_count:
-                break
-            number += 1
-
-        step = "marking models PAI no longer lists"
-        if len(totals) == 1 and len(seen_models) == next(iter(totals)):
-            for model in RegisteredModel.objects.filter(workspace=workspace, gone=False).exclude(
-                model_id__in=seen_models
-            ):
-                _mark_model_gone(workspace, model, result)
-        else:
-            result.skipped_gone_checks.append(f"workspace {workspace.workspace_id}")
+        _walk(workspace=workspace, client=client, started=started, result=result, on_progress=on_progress, where=where)
     except PaiError as exc:
         # str(exc) carries status, Code, Message and RequestId; never credentials.
         detail = str(exc) if exc.code else f"{type(exc).__name__}: {exc}"
-        result.ok, result.error = False, f"{step}: {detail}"
+        result.ok, result.error = False, f"{where[0]}: {detail}"
     except ApplicationError as exc:
-        result.ok, result.error = False, f"{step}: {exc.message}"
+        result.ok, result.error = False, f"{where[0]}: {exc.message}"
     except Exception as exc:
         # A bug or a database failure: record it for the pages, keep the traceback in the log.
-        logger.exception("sync of %s failed at %s", workspace.workspace_id, step)
-        result.ok, result.error = False, f"{step}: {type(exc).__name__}: {exc}"
+        logger.exception("sync of %s failed at %s", workspace.workspace_id, where[0])
+        result.ok, result.error = False, f"{where[0]}: {type(exc).__name__}: {exc}"
     result.seconds = time.monotonic() - clock
     _finish(workspace, result, timezone.now())
     if on_progress:
