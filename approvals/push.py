@@ -167,7 +167,7 @@ def _finish(
         if locked.push_state == PushState.QUEUED:
             from .tasks import push_version as push_task
 
-            transaction.on_commit(lambda: push_task.delay(version.pk))
+            transaction.on_commit(lambda: push_task.delay(version.pk), robust=True)
     return PushOutcome(state)
 
 

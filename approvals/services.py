@@ -33,7 +33,9 @@ def _enqueue_push(version_id: int) -> None:
 
         push_version.delay(version_id)
 
-    transaction.on_commit(send)
+    # robust: a broker that is down must not turn a committed save into an error
+    # page; the sweep re-enqueues what was not sent.
+    transaction.on_commit(send, robust=True)
 
 
 def _record(

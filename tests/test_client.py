@@ -143,12 +143,14 @@ def test_throttling_is_retryable_and_carries_the_retry_after_delay(pai_emulator)
     assert caught.value.retry_after == 1.5
 
 
-def test_a_request_that_stalls_past_the_read_timeout_is_unavailable(pai_emulator):
+def test_an_update_that_stalls_past_the_read_timeout_is_unavailable_yet_applied(pai_emulator):
     model_id = first_model(pai_emulator)["ModelId"]
+    name = next(make_client(pai_emulator).list_model_versions(model_id))["VersionName"]
     pai_emulator.faults.stall_rate = 1.0
     pai_emulator.faults.stall_seconds = 2.0
     with pytest.raises(PaiUnavailable, match="may have been applied"):
-        make_client(pai_emulator, read_timeout=0.3).get_model(model_id)
+        make_client(pai_emulator, read_timeout=0.3).update_model_version(model_id, name, {"VersionDescription": "s"})
+    assert make_client(pai_emulator).get_model_version(model_id, name)["VersionDescription"] == "s"
 
 
 def test_a_closed_port_is_unavailable():

@@ -121,3 +121,11 @@ def test_an_unknown_control_endpoint_is_a_json_404(pai_emulator):
     response = requests.get(f"{pai_emulator.url}/_emulator/secrets", timeout=5)
     assert response.status_code == 404
     assert response.json()["Code"] == "InvalidAction.NotFound"
+
+
+def test_a_stall_never_delays_a_read(pai_emulator, pai_request):
+    model = a_model(pai_emulator)
+    put_faults(pai_emulator, stall_rate=1.0, stall_seconds=5)
+    started = time.monotonic()
+    assert pai_request("GET", version_path(model), timeout=2).status_code == 200
+    assert time.monotonic() - started < 2

@@ -6,43 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from approvals import push, services
-from approvals.models import AuditEvent, Change, ModelVersion, PushState, Workspace
+from approvals.models import AuditEvent, Change, ModelVersion, PushState
 from approvals.pai_clients import client_for
-from approvals.sync import sync_workspace
 
 pytestmark = pytest.mark.django_db
 
-WORKSPACE = "118493"
-
 
 @pytest.fixture
-def synced(pai_settings):
-    workspace = Workspace.objects.create(name="NLP", workspace_id=WORKSPACE)
-    sync_workspace(workspace=workspace)
-    return workspace
-
-
-@pytest.fixture
-def editor():
-    user = User.objects.create_user("edna", password="x")
-    user.groups.add(Group.objects.get_or_create(name="editor")[0])
-    return user
-
-
-@pytest.fixture
-def approver():
-    user = User.objects.create_user("abe", password="x")
-    user.groups.add(Group.objects.get_or_create(name="approver")[0])
-    return user
-
-
-@pytest.fixture
-def version(synced):
-    return ModelVersion.objects.filter(workspace=synced, approval_status="Pending").order_by("pk").first()
+def version(pending_version):
+    return pending_version
 
 
 def remote(version):

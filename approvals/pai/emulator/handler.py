@@ -74,6 +74,8 @@ def lower_headers(raw: Any) -> dict[str, str]:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Keep-alive clients would otherwise wait ~40 ms per answer (Nagle meets delayed ACK).
+    disable_nagle_algorithm = True
     server: HTTPServer
     error_content_type = JSON_TYPE
 

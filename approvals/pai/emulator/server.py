@@ -150,7 +150,8 @@ class EmulatorServer:
         headers = lower_headers(raw_headers)
         self.verifier.verify(method=method, raw_path=raw_path, query=query, headers=headers, body=body)
         result = self._dispatch(action, path_params, query, body)
-        if self.injector.stall_after():
+        # Only a write can be "applied, then lost in transit"; reads answer promptly.
+        if action == "UpdateModelVersion" and self.injector.stall_after():
             self._sleep(faults.stall_seconds)  # the change is applied; the client sees only a timeout
         return result
 
