@@ -1,0 +1,125 @@
+"""`make run`: the emulator with demo data, a worker and beat, and the dashboard, in one terminal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from approvals.management.commands.create_demo_users import DEMO_USERS, demo_password
+from approvals.models import Workspace
+from approvals.pai.emulator.seed import WORKSPACES as DEMO_WORKSPACES
+
+ROOT = Path(settings.BASE_DIR)
+DEMO_WORKSPACE_NAMES = ("Search & NLP", "Vision", "Speech & Recsys")
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for_port(host: str, port: int, what: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return
+        if process.poll() is not None:
+            raise CommandError(f"{what} exited with code {process.returncode}; see its log under var/.")
+        time.sleep(0.2)
+    raise CommandError(f"{what} did not start within {seconds:.0f} s.")
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Run the demo: the PAI emulator with demo data, a Celery worker and beat, and the dashboard."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="The dashboard's address.")
+        parser.add_argument("--port", type=int, default=8000, help="The dashboard's port.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port = options["host"], options["port"]
+        if port_open(host, port):
+            raise CommandError(f"Port {port} is taken; stop what runs there or pass --port.")
+        var = Path(settings.VAR_DIR)
+        children: list[subprocess.Popen] = []
+        signal.signal(signal.SIGTERM, _interrupt)  # stop the children on `kill` too, not only on Ctrl-C
+        python = sys.executable
+        try:
+            endpoint = urlsplit(settings.PAI_ENDPOINT)
+            using_emulator = settings.PAI_ACCESS_KEY_ID == settings.EMULATOR_ACCESS_KEY_ID
+            if using_emulator:
+                emulator_port = endpoint.port or 8765
+                if port_open("127.0.0.1", emulator_port):
+                    raise CommandError(f"Port {emulator_port} is taken; is another demo running?")
+                self.stdout.write(f"Starting the PAI emulator on {settings.PAI_ENDPOINT} …")
+                data = str(var / "pai-emulator.json")
+                command = [python, "manage.py", "pai_emulator", "--port", str(emulator_port), "--data", data]
+                emulator = self._spawn([*command, "--seed", "demo"], var / "emulator.log")
+                children.append(emulator)
+                wait_for_port("127.0.0.1", emulator_port, "The emulator", emulator)
+                for workspace_id, name in zip(DEMO_WORKSPACES, DEMO_WORKSPACE_NAMES, strict=False):
+                    Workspace.objects.get_or_create(workspace_id=workspace_id, defaults={"name": name})
+            call_command("create_demo_users", stdout=open(var / "demo-users.log", "w"))  # noqa: SIM115
+            self.stdout.write("Syncing PAI into the dashboard …")
+            # The progress bar says enough; one log line per PAI request would bury it.
+            logging.getLogger("approvals").setLevel(logging.WARNING)
+            call_command("sync_pai")
+            children.append(self._spawn(self._celery("worker", "-P", "threads", "-c", "8"), var / "worker.log"))
+            children.append(self._spawn(self._celery("beat", "-s", str(var / "celerybeat-schedule")), var / "beat.log"))
+            web = self._spawn([python, "manage.py", "runserver", f"{host}:{port}", "--noreload"], var / "web.log")
+            children.append(web)
+            wait_for_port(host, port, "The dashboard", web)
+            self._banner(f"http://{host}:{port}/", using_emulator)
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            broken = next(child for child in children if child.poll() is not None)
+            raise CommandError(f"{' '.join(broken.args[:4])} stopped; see the logs under var/.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping …")
+        finally:
+            for child in reversed(children):
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                try:
+                    child.wait(10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+    @staticmethod
+    def _celery(*args: str) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "registry_ui", *args, "-l", "INFO"]
+
+    @staticmethod
+    def _spawn(command: list[str], log: Path) -> subprocess.Popen:
+        with log.open("ab") as out:
+            return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+    def _banner(self, url: str, using_emulator: bool) -> None:
+        lines = ["", f"The dashboard is at {url}", "", "Demo logins (user / password / role):"]
+        for username, (group, _admin) in DEMO_USERS.items():
+            lines.append(f"  {username:<10} {demo_password(username):<22} {group or 'administrator'}")
+        if using_emulator:
+            lines += [
+                "",
+                f"PAI emulator: {settings.PAI_ENDPOINT}  (AccessKey {settings.EMULATOR_ACCESS_KEY_ID} / "
+                f"{settings.EMULATOR_ACCESS_KEY_SECRET})",
+            ]
+        lines += ["Logs: var/web.log, var/worker.log, var/beat.log, var/emulator.log", "Press Ctrl-C to stop.", ""]
+        self.stdout.write("\n".join(lines))
