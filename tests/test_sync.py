@@ -113,6 +113,9 @@ def test_a_sync_mirrors_every_model_and_version_pai_lists(workspace, client, pai
     assert row.gmt_create_time == sync.parse_time(pai["GmtCreateTime"])
     assert row.gmt_modified_time == sync.parse_time(pai["GmtModifiedTime"])
     assert row.synced_at is not None
+    # Columns sync does not map take their model defaults.
+    assert (row.revision, row.pushed_revision, row.push_state, row.conflict) == (0, 0, "done", {})
+    assert row.workspace_id == workspace.pk
 
     workspace.refresh_from_db()
     assert workspace.sync_state == SyncState.OK
