@@ -153,6 +153,7 @@ class ModelVersion(models.Model):
             models.Index(fields=["workspace", "approval_status", "gmt_create_time"], name="version_ws_status_idx"),
             models.Index(fields=["model", "gmt_create_time"], name="version_model_created_idx"),
             models.Index(fields=["gmt_create_time", "id"], name="version_created_idx"),
+            models.Index(fields=["gmt_modified_time", "id"], name="version_modified_idx"),
             models.Index(fields=["source_type"], name="version_source_idx"),
             models.Index(fields=["framework_type"], name="version_framework_idx"),
             models.Index(fields=["format_type"], name="version_format_idx"),
