@@ -30,11 +30,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "approvals.middleware.TimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "registry_ui.urls"
@@ -49,6 +51,8 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.messages.context_processors.messages",
             ],
         },
@@ -160,3 +164,9 @@ CELERY_BEAT_SCHEDULE = {
     "sync-pai-workspaces": {"task": "approvals.tasks.sync_workspaces", "schedule": float(PAI_SYNC_INTERVAL_SECONDS)},
     "sweep-overdue-pushes": {"task": "approvals.tasks.sweep_overdue_pushes", "schedule": 60.0},
 }
+
+# The interface in English and Simplified Chinese; LocaleMiddleware picks from the
+# language cookie (set by the switcher), then Accept-Language. The compiled .mo is
+# committed, so running needs no GNU gettext.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
