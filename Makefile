@@ -26,10 +26,12 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py run_demo
 
-# The fast path runs on SQLite with the filesystem broker; when DATABASE_URL and
-# CELERY_BROKER_URL are set, the same tests run again on PostgreSQL and Redis.
+# The fast path runs on SQLite with the filesystem broker (tests that need a
+# service skip there); when DATABASE_URL and CELERY_BROKER_URL are set, the same
+# tests run again on PostgreSQL and Redis, where REQUIRE_SERVICES=1 turns any
+# skip for a missing service into a failure.
 test: install-dev
-	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -p no:cacheprovider
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REQUIRE_SERVICES $(BIN)/python -m pytest -p no:cacheprovider
 	@if [ -n "$$DATABASE_URL" ] || [ -n "$$CELERY_BROKER_URL" ]; then \
 		echo "== again on $${DATABASE_URL%%:*} and $${CELERY_BROKER_URL%%:*} =="; \
 		$(BIN)/python -m pytest -p no:cacheprovider; \
