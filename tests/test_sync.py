@@ -26,7 +26,7 @@ WS = "118493"  # a workspace of the emulator's demo data
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(sync, "RETRY_BASE_SECONDS", 0)
+    monkeypatch.setattr(sync.fetch, "RETRY_BASE_SECONDS", 0)
 
 
 @pytest.fixture
@@ -437,7 +437,7 @@ def test_a_server_error_on_the_nth_call_fails_the_sync_and_names_the_call(plain_
     sync_workspace(workspace=plain_workspace, client=fake)
     fake.calls = 0
     error = PaiServerError("The service is busy.", status=500, code="InternalError", request_id="REQ-1")
-    fake.fail = {3 + i: error for i in range(sync.PAGE_ATTEMPTS)}  # ListModels, m-1, then m-2 every try
+    fake.fail = {3 + i: error for i in range(sync.fetch.PAGE_ATTEMPTS)}  # ListModels, m-1, then m-2 every try
 
     with pytest.raises(SyncFailed, match="InternalError"):
         sync_workspace(workspace=plain_workspace, client=fake)
@@ -447,7 +447,7 @@ def test_a_server_error_on_the_nth_call_fails_the_sync_and_names_the_call(plain_
     assert (
         plain_workspace.sync_error == "ListModelVersions m-2: 500 InternalError The service is busy. (RequestId REQ-1)"
     )
-    assert fake.calls == 2 + sync.PAGE_ATTEMPTS
+    assert fake.calls == 2 + sync.fetch.PAGE_ATTEMPTS
 
 
 def test_a_retryable_error_is_retried_and_the_sync_completes(plain_workspace):
@@ -462,7 +462,7 @@ def test_a_retryable_error_is_retried_and_the_sync_completes(plain_workspace):
 
 
 def test_a_listing_that_shifts_while_paging_marks_nothing_gone(plain_workspace, monkeypatch):
-    monkeypatch.setattr(sync, "PAGE_SIZE", 2)
+    monkeypatch.setattr(sync.fetch, "PAGE_SIZE", 2)
     fake = FakePai({"m-1": ["1.0.0", "1.1.0", "1.2.0", "1.3.0"]})
     sync_workspace(workspace=plain_workspace, client=fake)
 

@@ -48,7 +48,7 @@ def test_the_sync_task_syncs_the_workspace(pai_settings, pai_emulator):
 
 @pytest.mark.django_db
 def test_the_sync_task_reports_a_failure_without_raising(pai_settings, pai_emulator, monkeypatch):
-    monkeypatch.setattr("approvals.sync.RETRY_BASE_SECONDS", 0)
+    monkeypatch.setattr("approvals.sync.fetch.RETRY_BASE_SECONDS", 0)
     pai_emulator.faults.update({"unavailable_rate": 1.0})
     workspace = Workspace.objects.create(name="Speech", workspace_id="118493")
 
