@@ -260,3 +260,29 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.approver} approves {self.version}"
+
+
+class ApiToken(models.Model):
+    """A per-user API token. Only a SHA-256 hash of the secret is kept: the token is shown once.
+
+    `prefix` is a public, unique part of the token, so a request finds its row by
+    index and compares hashes in constant time.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField("SHA-256 of the token", max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "approvals",
 ]
 
@@ -170,3 +173,51 @@ CELERY_BEAT_SCHEDULE = {
 # committed, so running needs no GNU gettext.
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# The REST API (approvals/api). Rates are per user (per client IP for anonymous
+# callers), counted in the default cache: per process unless CACHES names a shared one.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "approvals.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["approvals.api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["approvals.api.throttles.UserThrottle", "approvals.api.throttles.AnonThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_RATE_USER", default="600/minute"),
+        "anon": env.str("API_RATE_ANON", default="60/minute"),
+    },
+    # Behind a proxy, set how many: until then X-Forwarded-For is the client's word and not used.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+    "EXCEPTION_HANDLER": "approvals.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # ?format= is a filter of the versions list (FormatType); the audit view reads ?format=csv itself.
+    "URL_FORMAT_OVERRIDE": None,
+}
+# The largest JSON body the API reads; beyond it the answer is 413 before parsing.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PAI model review API",
+    "DESCRIPTION": (
+        "Read, edit and decide PAI model versions under the dashboard's rules, and read the audit log. "
+        "Authenticate with `Authorization: Bearer <token>` (create a token on the dashboard's API tokens page) "
+        "or with the browser session (unsafe methods then need the CSRF token)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "approvals.api.schema.closed_request_bodies",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ApprovalStatusEnum": "approvals.models.ApprovalStatus",
+        "DecisionEnum": ["Approved", "Rejected"],
+    },
+}

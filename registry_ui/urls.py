@@ -6,6 +6,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("approvals.api.urls")),
+    path("tokens/", include("approvals.urls_tokens")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("approvals.urls")),
 ]

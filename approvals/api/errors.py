@@ -1,0 +1,126 @@
+"""One error shape for the whole API, from one exception handler:
+
+    {"code": "...", "message": "...", "fields": {"<field>": ["..."]}}
+
+plus `changed` ({field: [before, after]}) on 409 and 412. Fields are named as the
+request named them: PAI's names in bodies, the query parameter in query strings.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from approvals.errors import ApplicationError
+from approvals.services import StaleEdit
+
+ERROR_CODES = (
+    "invalid",
+    "refused",
+    "parse_error",
+    "not_authenticated",
+    "authentication_failed",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "unsupported_media_type",
+    "stale",
+    "precondition_failed",
+    "too_large",
+    "throttled",
+)
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The body is too large."
+
+
+class _Changed(exceptions.APIException):
+    """An edit based on an older revision; `changed` says what happened since."""
+
+    def __init__(self, message: str, changed: dict[str, list[Any]]) -> None:
+        super().__init__(message)
+        self.changed = changed
+
+
+class Stale(_Changed):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "stale"
+
+
+class PreconditionFailed(_Changed):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error details as {"Field" or "Field.sub": [messages]}."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, name))
+        return out
+    if isinstance(detail, list) and not all(isinstance(item, str) for item in detail):
+        out = {}
+        for index, value in enumerate(detail):
+            out.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    messages = [str(item) for item in detail] if isinstance(detail, list) else [str(detail)]
+    return {prefix or "non_field_errors": messages}
+
+
+def _body(code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, "fields": fields or {}, **extra}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+
+    headers: dict[str, str] = {}
+    if isinstance(exc, StaleEdit):
+        # A save raced another one after the precondition (if any) held.
+        exc = Stale(exc.message, exc.changed)
+    if isinstance(exc, ApplicationError):
+        code = "invalid" if exc.field else "refused"
+        fields = {exc.field: [exc.message]} if exc.field else {}
+        data, status_code = _body(code, exc.message, fields), status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        general = fields.pop("non_field_errors", [])
+        if general:
+            message = general[0]
+        elif fields:
+            name, messages = next(iter(fields.items()))
+            message = f"{name}: {messages[0]}"
+        else:
+            message = "The request is invalid."
+        data, status_code = _body("invalid", message, fields), exc.status_code
+    elif isinstance(exc, exceptions.APIException):
+        code = getattr(exc.detail, "code", None) or exc.default_code
+        extra = {"changed": exc.changed} if isinstance(exc, _Changed) else {}
+        data, status_code = _body(str(code), str(exc.detail), **extra), exc.status_code
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(math.ceil(exc.wait))
+    else:
+        return None  # a bug: Django's 500 handling logs it
+    if data["code"] not in ERROR_CODES:
+        # A detail raised with a custom code; the schema promises only the codes above.
+        data["code"] = str(exc.default_code) if isinstance(exc, exceptions.APIException) else "invalid"
+    set_rollback()
+    return Response(data, status=status_code, headers=headers)
