@@ -42,12 +42,13 @@ def _record(
     *, version: ModelVersion, user: Any, kind: str, diff: dict[str, list[Any]], reason: str, client_ip: str | None
 ) -> Change:
     """Apply `diff` to the locked version, bump its revision, write the Change and the audit event."""
-    for field, (_, new) in diff.items():
+    for field, (_before, new) in diff.items():
         setattr(version, UPDATABLE_ATTRS[field], new)
     version.revision += 1
     version.revision_changed_at = timezone.now()
-    if version.push_state not in BLOCKING_PUSH_STATES or kind == ChangeKind.RESOLUTION:
-        version.push_state = PushState.QUEUED
+    # An edit of a failed version is its author's fix: it resubmits. A conflict waits for a person's choice.
+    if version.push_state != PushState.CONFLICT or kind == ChangeKind.RESOLUTION:
+        version.push_state, version.push_error = PushState.QUEUED, ""
     version.save()
     change = Change.objects.create(
         version=version, revision=version.revision, kind=kind, author=user, fields=diff, reason=reason

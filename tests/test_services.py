@@ -213,3 +213,21 @@ def test_a_gone_version_cannot_be_edited(version, editor):
     ModelVersion.objects.filter(pk=version.pk).update(gone=True)
     with pytest.raises(ApplicationError, match="no longer lists"):
         edit(version, editor, VersionDescription="x")
+
+
+def test_an_edit_of_a_failed_version_resubmits_it(version, editor, django_capture_on_commit_callbacks):
+    ModelVersion.objects.filter(pk=version.pk).update(
+        push_state=PushState.FAILED, push_error="404 ModelVersionNotFound"
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        edit(version, editor, VersionDescription="fixed")
+    version.refresh_from_db()
+    assert (version.push_state, version.push_error, len(callbacks)) == (PushState.QUEUED, "", 1)
+
+
+def test_an_edit_of_a_version_in_conflict_waits_for_the_resolution(version, editor, django_capture_on_commit_callbacks):
+    ModelVersion.objects.filter(pk=version.pk).update(push_state=PushState.CONFLICT)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        edit(version, editor, VersionDescription="meanwhile")
+    version.refresh_from_db()
+    assert (version.push_state, len(callbacks)) == (PushState.CONFLICT, 0)

@@ -72,6 +72,11 @@ def _value(raw: Any, kind: str, pai_name: str) -> Any:
     raise ValueError(kind)
 
 
+def version_value(pai_name: str, raw: Any) -> Any:
+    """A version field from PAI's JSON as the dashboard stores it (absent or null → the empty value)."""
+    return _value(raw, VERSION_FIELDS[pai_name][1], pai_name)
+
+
 def parse_time(raw: Any) -> datetime | None:
     """PAI's ISO 8601 UTC ("2026-11-26T19:00:00.123Z") as an aware datetime; None when absent or unreadable."""
     if not raw or not isinstance(raw, str):
