@@ -25,7 +25,6 @@ from . import audit
 from .models import UPDATABLE_ATTRS, Change, ChangeKind, ModelVersion, PushState
 from .pai.errors import PaiError, PaiThrottled
 from .pai_clients import client_for
-from .sync.mapping import version_value
 
 
 @dataclass(frozen=True)
@@ -55,18 +54,22 @@ def _claim(version_id: int, token: str) -> bool:
     return claimed == 1
 
 
-def _pending(version: ModelVersion) -> dict[str, Any]:
-    """{field: base} for every field changed since the last successful push; base is
-    what PAI held before the earliest unpushed change to it."""
-    bases: dict[str, Any] = {}
+def _pending(version: ModelVersion) -> dict[str, list[Any]]:
+    """{field: [base, *ours]} for every field changed since the last successful push.
+
+    base is what PAI held before the earliest unpushed change to it; ours are the
+    values those changes set, any of which an earlier attempt may have written
+    (applied, then a timeout or a killed worker), so PAI holding one is no conflict.
+    """
+    known: dict[str, list[Any]] = {}
     changes = Change.objects.filter(version=version, revision__gt=version.pushed_revision).order_by("revision")
     for change in changes.only("fields", "kind"):
-        for field, (before, _after) in change.fields.items():
-            if change.kind == ChangeKind.RESOLUTION:
-                bases[field] = before  # a person saw PAI's value and chose; that is the new base
-            else:
-                bases.setdefault(field, before)
-    return bases
+        for field, (before, after) in change.fields.items():
+            if change.kind == ChangeKind.RESOLUTION or field not in known:
+                # A resolution: a person saw PAI's value and chose; that is the new base.
+                known[field] = [before]
+            known[field].append(after)
+    return known
 
 
 def _given_up(version: ModelVersion) -> bool:
@@ -81,22 +84,20 @@ def push_version(*, version_id: int) -> PushOutcome:
         return PushOutcome("nothing to do")
     version = ModelVersion.objects.select_related("model", "workspace").get(pk=version_id)
     revision = version.revision
-    bases = _pending(version)
-    ours = {field: getattr(version, UPDATABLE_ATTRS[field]) for field in bases}
+    known = _pending(version)
+    ours = {field: getattr(version, UPDATABLE_ATTRS[field]) for field in known}
     client = client_for(version.workspace)
     try:
-        remote = client.get_model_version(version.model.model_id, version.version_name)
-        # Compared as the dashboard stores values, so a field PAI leaves out or nulls equals an empty one.
-        theirs = {f: version_value(f, remote.get(f)) for f in bases}
+        theirs = client.get_model_version(version.model.model_id, version.version_name)
         conflicts = {
-            f: {"base": bases[f], "theirs": theirs[f], "yours": ours[f]}
-            for f in bases
-            if theirs[f] != bases[f] and theirs[f] != ours[f]
+            f: {"base": known[f][0], "theirs": theirs.get(f), "yours": ours[f]}
+            for f in known
+            if theirs.get(f) not in known[f]
         }
         if conflicts:
             return _finish(version, token, PushState.CONFLICT, conflict=conflicts)
         # A field PAI already holds (an earlier push that timed out after applying) need not go again.
-        to_send = {f: v for f, v in ours.items() if theirs[f] != v}
+        to_send = {f: v for f, v in ours.items() if theirs.get(f) != v}
         request_id = (
             client.update_model_version(version.model.model_id, version.version_name, to_send) if to_send else ""
         )
@@ -108,7 +109,7 @@ def push_version(*, version_id: int) -> PushOutcome:
             return PushOutcome(PushState.RETRYING, retry_in=delay)
         return _finish(version, token, PushState.FAILED, error=str(exc))
     return _finish(
-        version, token, PushState.DONE, revision=revision, request_id=request_id or remote.get("RequestId", "")
+        version, token, PushState.DONE, revision=revision, request_id=request_id or theirs.get("RequestId", "")
     )
 
 
