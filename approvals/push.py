@@ -25,6 +25,7 @@ from . import audit
 from .models import UPDATABLE_ATTRS, Change, ChangeKind, ModelVersion, PushState
 from .pai.errors import PaiError, PaiThrottled
 from .pai_clients import client_for
+from .sync.mapping import version_value
 
 
 @dataclass(frozen=True)
@@ -88,16 +89,16 @@ def push_version(*, version_id: int) -> PushOutcome:
     ours = {field: getattr(version, UPDATABLE_ATTRS[field]) for field in known}
     client = client_for(version.workspace)
     try:
-        theirs = client.get_model_version(version.model.model_id, version.version_name)
+        remote = client.get_model_version(version.model.model_id, version.version_name)
+        # Compared as the dashboard stores values, so a field PAI leaves out or nulls equals an empty one.
+        theirs = {f: version_value(f, remote.get(f)) for f in known}
         conflicts = {
-            f: {"base": known[f][0], "theirs": theirs.get(f), "yours": ours[f]}
-            for f in known
-            if theirs.get(f) not in known[f]
+            f: {"base": known[f][0], "theirs": theirs[f], "yours": ours[f]} for f in known if theirs[f] not in known[f]
         }
         if conflicts:
             return _finish(version, token, PushState.CONFLICT, conflict=conflicts)
         # A field PAI already holds (an earlier push that timed out after applying) need not go again.
-        to_send = {f: v for f, v in ours.items() if theirs.get(f) != v}
+        to_send = {f: v for f, v in ours.items() if theirs[f] != v}
         request_id = (
             client.update_model_version(version.model.model_id, version.version_name, to_send) if to_send else ""
         )
@@ -109,7 +110,7 @@ def push_version(*, version_id: int) -> PushOutcome:
             return PushOutcome(PushState.RETRYING, retry_in=delay)
         return _finish(version, token, PushState.FAILED, error=str(exc))
     return _finish(
-        version, token, PushState.DONE, revision=revision, request_id=request_id or theirs.get("RequestId", "")
+        version, token, PushState.DONE, revision=revision, request_id=request_id or remote.get("RequestId", "")
     )
 
 
