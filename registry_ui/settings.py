@@ -1,6 +1,7 @@
 """Settings, read from the environment; the defaults run the demo on one machine."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,19 +28,28 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "approvals",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the WSGI app itself in production, after `collectstatic`; the demo's
+    # runserver serves them from the app folders.
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if not DEBUG else []),
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "approvals.security.SessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "approvals.middleware.TimezoneMiddleware",
+    # Last: turns a login refused for a lockout into the login page with the reason.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry_ui.urls"
@@ -94,7 +104,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 
 # Celery: the kombu filesystem transport needs no server; Redis in production.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -219,5 +229,78 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApprovalStatusEnum": "approvals.models.ApprovalStatus",
         "DecisionEnum": ["Approved", "Rejected"],
+    },
+}
+
+# --- Security (README "Security"). With DEBUG=0 everything below is on by default;
+# each switch can be set from the environment. The local demo (DEBUG=1) runs on plain HTTP.
+_PRODUCTION = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_PRODUCTION)
+# Load balancers and container healthchecks probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 60 * 60 if _PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_PRODUCTION)
+# Behind a TLS-terminating proxy: the header it sets, e.g. HTTP_X_FORWARDED_PROTO (it must
+# overwrite the client's copy). Unset, Django trusts only its own connection.
+_PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else None
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# /healthz waits at most this long for the broker and for each PAI endpoint.
+HEALTHZ_TIMEOUT_SECONDS = env.float("HEALTHZ_TIMEOUT_SECONDS", default=2.0)
+
+# Sessions end after SESSION_IDLE_TIMEOUT_SECONDS without a request from the person
+# (the pages' background polls do not count) and SESSION_COOKIE_AGE after sign-in
+# at the latest (approvals.security.SessionExpiryMiddleware).
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=60 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_SECONDS", default=8 * 60 * 60)
+
+# Content-Security-Policy: no inline script or style anywhere (the templates have none;
+# tests/test_security_csp.py keeps it so); only the Swagger UI page relaxes it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one username from one
+# address lock that pair for LOGIN_COOLOFF_MINUTES. Locking the pair, not the username,
+# means an attacker elsewhere cannot lock a real person out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A fixed cool-off: more tries while locked do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "approvals.security.lockout_response"
+# Behind N proxies that append to X-Forwarded-For, the client is the Nth address from
+# the right; with none (0) only the connection's own address counts: the header is
+# whatever the client says.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "approvals.security.client_ip"
+
+# Static files: hashed names and compressed copies, served by whitenoise, in production
+# (`collectstatic` first); plain files from the app folders in the demo and the tests.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if _PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
