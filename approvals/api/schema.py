@@ -44,8 +44,17 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 def closed_request_bodies(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """Postprocessing hook: request bodies refuse unknown fields (400), so the schema says so."""
+    """Postprocessing hook: say what the views do that drf-spectacular cannot see.
+
+    Request bodies refuse unknown fields (400). A query parameter given empty means
+    "no filter" / the default, as in the web pages' forms.
+    """
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["allowEmptyValue"] = True
     return result

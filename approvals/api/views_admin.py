@@ -59,7 +59,7 @@ class AuditApi(APIView):
     def get(self, request: Request) -> Response | StreamingHttpResponse:
         form = valid(AuditFilterForm(request.query_params))
         paging = valid(cursor_form(request.query_params))
-        output = request.query_params.get("format", "json")
+        output = request.query_params.get("format") or "json"
         if output not in FORMATS:
             raise ValidationError({"format": [f"format must be one of {', '.join(FORMATS)}."]})
         if output == "csv":
