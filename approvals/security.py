@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -24,6 +26,15 @@ SEEN_KEY = "_session_seen"
 # Writing the session on every request would make each page view a database write.
 SEEN_GRANULARITY_SECONDS = 60
 POLL_HEADER_VALUE = "fetch"
+
+
+@receiver(user_logged_in)
+def stamp_new_session(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Start the clocks at sign-in, so no page view afterwards has to write the session."""
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[STARTED_KEY] = now
+        request.session[SEEN_KEY] = now
 
 
 class SessionExpiryMiddleware:
@@ -43,6 +54,7 @@ class SessionExpiryMiddleware:
         started = session.get(STARTED_KEY)
         seen = session.get(SEEN_KEY)
         if started is None or seen is None:
+            # A session from before this middleware: start its clocks now.
             session[STARTED_KEY] = started or now
             session[SEEN_KEY] = now
             return

@@ -116,6 +116,8 @@ def test_signing_in_starts_a_new_session(client, alice):
     assert after != before
     assert not Session.objects.filter(session_key=before).exists()
     assert signed_in(client)
+    # The expiry clocks start at sign-in, so page views after it need not write the session.
+    assert client.session[STARTED_KEY] == client.session[SEEN_KEY] >= int(time.time()) - 5
 
 
 def test_sign_out_is_post_only_and_the_old_cookie_stops_working(client, alice):
