@@ -11,25 +11,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .audit_selectors import AuditFilters
-from .models import ApprovalStatus, SourceType, Workspace
+from .labels import STATUS_LABELS
+from .models import SourceType, Workspace
 from .pai.fields import FORMAT_TYPES, FRAMEWORK_TYPES
 from .selectors import DEFAULT_PAGE_SIZE, DEFAULT_VERSION_SORT, PAGE_SIZES, VersionFilters
 
 # Beyond this a page number is a typo or a probe, and OFFSET would only scan.
 MAX_PAGE = 100_000
-ANY = [("", "Any")]
+ANY = [("", _("Any"))]
 
 VERSION_SORT_CHOICES = [
-    ("-created", "Newest first"),
-    ("created", "Oldest first"),
-    ("-modified", "Recently modified"),
-    ("modified", "Least recently modified"),
-    ("model", "Model name A–Z"),
-    ("-model", "Model name Z–A"),
-    ("version", "Version name A–Z"),
-    ("-version", "Version name Z–A"),
+    ("-created", _("Newest first")),
+    ("created", _("Oldest first")),
+    ("-modified", _("Recently modified")),
+    ("modified", _("Least recently modified")),
+    ("model", _("Model name A–Z")),
+    ("-model", _("Model name Z–A")),
+    ("version", _("Version name A–Z")),
+    ("-version", _("Version name Z–A")),
 ]
 
 
@@ -41,9 +44,9 @@ class PageField(forms.IntegerField):
             max_value=MAX_PAGE,
             widget=forms.HiddenInput,
             error_messages={
-                "invalid": "The page must be a whole number, 1 or more.",
-                "min_value": "The page must be 1 or more.",
-                "max_value": f"The page must be at most {MAX_PAGE:,}.",
+                "invalid": _("The page must be a whole number, 1 or more."),
+                "min_value": _("The page must be 1 or more."),
+                "max_value": format_lazy(_("The page must be at most {limit}."), limit=f"{MAX_PAGE:,}"),
             },
             **kwargs,
         )
@@ -52,25 +55,25 @@ class PageField(forms.IntegerField):
 class VersionFilterForm(forms.Form):
     """The versions page's whole state: filters, search, sort, page size and page."""
 
-    workspace = forms.ChoiceField(required=False, label="Workspace")
-    model = forms.CharField(required=False, max_length=128, label="Model ID")
-    status = forms.ChoiceField(required=False, label="Approval status", choices=ANY + ApprovalStatus.choices)
-    source = forms.ChoiceField(required=False, label="Source type", choices=ANY + SourceType.choices)
+    workspace = forms.ChoiceField(required=False, label=_("Workspace"))
+    model = forms.CharField(required=False, max_length=128, label=_("Model ID"))
+    status = forms.ChoiceField(required=False, label=_("Approval status"), choices=ANY + list(STATUS_LABELS.items()))
+    source = forms.ChoiceField(required=False, label=_("Source type"), choices=ANY + SourceType.choices)
     framework = forms.ChoiceField(
-        required=False, label="Framework", choices=ANY + [(name, name) for name in FRAMEWORK_TYPES]
+        required=False, label=_("Framework"), choices=ANY + [(name, name) for name in FRAMEWORK_TYPES]
     )
-    format = forms.ChoiceField(required=False, label="Format", choices=ANY + [(name, name) for name in FORMAT_TYPES])
+    format = forms.ChoiceField(required=False, label=_("Format"), choices=ANY + [(name, name) for name in FORMAT_TYPES])
     q = forms.CharField(
         required=False,
         max_length=200,
-        label="Search",
-        help_text="Model name, version name or description contains",
+        label=_("Search"),
+        help_text=_("Model name, version name or description contains"),
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    sort = forms.ChoiceField(required=False, label="Sort by", choices=VERSION_SORT_CHOICES)
+    sort = forms.ChoiceField(required=False, label=_("Sort by"), choices=VERSION_SORT_CHOICES)
     per_page = forms.TypedChoiceField(
         required=False,
-        label="Per page",
+        label=_("Per page"),
         coerce=int,
         empty_value=DEFAULT_PAGE_SIZE,
         choices=[(size, str(size)) for size in PAGE_SIZES],
@@ -80,7 +83,7 @@ class VersionFilterForm(forms.Form):
     def __init__(self, *args: Any, workspaces: Sequence[Workspace] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._workspace_pks = {w.workspace_id: w.pk for w in workspaces}
-        self.fields["workspace"].choices = [("", "All workspaces")] + [(w.workspace_id, w.name) for w in workspaces]
+        self.fields["workspace"].choices = [("", _("All workspaces"))] + [(w.workspace_id, w.name) for w in workspaces]
 
     def filters(self) -> VersionFilters:
         data = self.cleaned_data
@@ -117,22 +120,22 @@ class PageForm(forms.Form):
 class AuditFilterForm(forms.Form):
     """The audit log's filters and its keyset cursor (before/after a seq)."""
 
-    workspace = forms.CharField(required=False, max_length=64, label="Workspace ID")
-    model = forms.CharField(required=False, max_length=128, label="Model ID")
-    version = forms.CharField(required=False, max_length=64, label="Version name")
-    actor = forms.CharField(required=False, max_length=150, label="Actor", help_text="A username, PAI or system")
-    action = forms.CharField(required=False, max_length=64, label="Action")
+    workspace = forms.CharField(required=False, max_length=64, label=_("Workspace ID"))
+    model = forms.CharField(required=False, max_length=128, label=_("Model ID"))
+    version = forms.CharField(required=False, max_length=64, label=_("Version name"))
+    actor = forms.CharField(required=False, max_length=150, label=_("Actor"), help_text=_("A username, PAI or system"))
+    action = forms.CharField(required=False, max_length=64, label=_("Action"))
     date_from = forms.DateField(
         required=False,
-        label="From",
+        label=_("From"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
     date_to = forms.DateField(
         required=False,
-        label="To (inclusive)",
+        label=_("To (inclusive)"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
@@ -141,7 +144,7 @@ class AuditFilterForm(forms.Form):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", _("The end date is before the start date."))
         return data
 
     def filters(self) -> AuditFilters:

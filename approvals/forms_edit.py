@@ -11,23 +11,26 @@ import json
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import ApprovalStatus
 from .pai.fields import METRICS_MAX_CHARS, OBJECT_FIELDS, SOURCE_ID_FORMAT, SOURCE_TYPES, check_update
 
 # PAI's field, its label as PAI's console names it, and how it is edited.
-EDIT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("VersionDescription", "Version description"),
-    ("Metrics", "Metrics"),
-    ("TrainingSpec", "Training spec"),
-    ("InferenceSpec", "Inference spec"),
-    ("EvaluationSpec", "Evaluation spec"),
-    ("CompressionSpec", "Compression spec"),
-    ("DistillationSpec", "Distillation spec"),
-    ("ExtraInfo", "Extra info"),
-    ("Options", "Options"),
-    ("SourceType", "Source type"),
-    ("SourceId", "Source ID"),
+EDIT_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("VersionDescription", _("Version description")),
+    ("Metrics", _("Metrics")),
+    ("TrainingSpec", _("Training spec")),
+    ("InferenceSpec", _("Inference spec")),
+    ("EvaluationSpec", _("Evaluation spec")),
+    ("CompressionSpec", _("Compression spec")),
+    ("DistillationSpec", _("Distillation spec")),
+    ("ExtraInfo", _("Extra info")),
+    ("Options", _("Options")),
+    ("SourceType", _("Source type")),
+    ("SourceId", _("Source ID")),
 )
 FIELD_LABELS = dict(EDIT_FIELDS)
 JSON_TEXTAREA = {"rows": 8, "spellcheck": "false", "autocomplete": "off", "class": "json"}
@@ -53,7 +56,10 @@ def parse_json_text(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise forms.ValidationError(f"Line {exc.lineno}, column {exc.colno}: {exc.msg}", code="json") from None
+        message = gettext("Line %(line)s, column %(column)s: %(problem)s")
+        raise forms.ValidationError(
+            message % {"line": exc.lineno, "column": exc.colno, "problem": exc.msg}, code="json"
+        ) from None
 
 
 class JsonObjectField(forms.CharField):
@@ -92,18 +98,23 @@ class VersionEditForm(forms.Form):
 
     VersionDescription = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
     Metrics = JsonObjectField(
-        help_text=f"A JSON object, at most {METRICS_MAX_CHARS:,} characters once serialized compactly, as PAI counts."
+        help_text=format_lazy(
+            _("A JSON object, at most {limit} characters once serialized compactly, as PAI counts."),
+            limit=f"{METRICS_MAX_CHARS:,}",
+        )
     )
-    TrainingSpec = JsonObjectField(help_text="A JSON object.")
-    InferenceSpec = JsonObjectField(help_text="A JSON object.")
-    EvaluationSpec = JsonObjectField(help_text="A JSON object.")
-    CompressionSpec = JsonObjectField(help_text="A JSON object.")
-    DistillationSpec = JsonObjectField(help_text="A JSON object.")
-    ExtraInfo = JsonObjectField(help_text="A JSON object.")
-    Options = JsonTextField(help_text="JSON text, kept as a string; may be empty.")
+    TrainingSpec = JsonObjectField(help_text=_("A JSON object."))
+    InferenceSpec = JsonObjectField(help_text=_("A JSON object."))
+    EvaluationSpec = JsonObjectField(help_text=_("A JSON object."))
+    CompressionSpec = JsonObjectField(help_text=_("A JSON object."))
+    DistillationSpec = JsonObjectField(help_text=_("A JSON object."))
+    ExtraInfo = JsonObjectField(help_text=_("A JSON object."))
+    Options = JsonTextField(help_text=_("JSON text, kept as a string; may be empty."))
     SourceType = forms.ChoiceField(choices=[(name, name) for name in SOURCE_TYPES])
     SourceId = forms.CharField(
-        required=False, max_length=512, help_text=f"For PAIFlow and TrainingService: {SOURCE_ID_FORMAT}"
+        required=False,
+        max_length=512,
+        help_text=format_lazy(_("For PAIFlow and TrainingService: {format}"), format=SOURCE_ID_FORMAT),
     )
     base_revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
@@ -118,9 +129,9 @@ class VersionEditForm(forms.Form):
         # A type PAI introduced after this code was written stays selectable as it is.
         if current["SourceType"] not in SOURCE_TYPES:
             self.fields["SourceType"].choices += [(current["SourceType"], current["SourceType"])]
-        self.fields["SourceType"].error_messages["invalid_choice"] = (
-            f"SourceType must be one of {', '.join(SOURCE_TYPES)}."
-        )
+        self.fields["SourceType"].error_messages["invalid_choice"] = gettext("SourceType must be one of %(types)s.") % {
+            "types": ", ".join(SOURCE_TYPES)
+        }
 
     @staticmethod
     def _display(name: str, value: Any) -> Any:
@@ -161,7 +172,7 @@ class VersionEditForm(forms.Form):
     def changed_values(self) -> dict[str, Any]:
         """{PAI field: new value} for the fields that differ; valid fields only."""
         values: dict[str, Any] = {}
-        for name, _ in EDIT_FIELDS:
+        for name, _label in EDIT_FIELDS:
             if name not in self.cleaned_data:
                 continue
             value = self.cleaned_data[name]
@@ -204,16 +215,16 @@ def rebase_edit_data(
 
 class DecisionForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[(ApprovalStatus.APPROVED, "Approve"), (ApprovalStatus.REJECTED, "Reject")],
+        choices=[(ApprovalStatus.APPROVED, _("Approve")), (ApprovalStatus.REJECTED, _("Reject"))],
         widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "The decision must be Approved or Rejected."},
+        error_messages={"invalid_choice": _("The decision must be Approved or Rejected.")},
     )
     reason = forms.CharField(
         required=False,
         max_length=4000,
-        label="Reason",
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Kept in the dashboard's audit log; PAI has no comment field.",
+        help_text=_("Kept in the dashboard's audit log; PAI has no comment field."),
     )
 
     # The services name fields as PAI does; this form names them in lower case.
@@ -223,7 +234,7 @@ class DecisionForm(forms.Form):
 class ConflictForm(forms.Form):
     """One "keep PAI's" / "apply mine" choice per field in conflict."""
 
-    CHOICES = [("theirs", "keep PAI's"), ("yours", "apply mine")]
+    CHOICES = [("theirs", _("keep PAI's")), ("yours", _("apply mine"))]
 
     def __init__(self, *args: Any, conflict: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -232,7 +243,7 @@ class ConflictForm(forms.Form):
                 choices=self.CHOICES,
                 widget=forms.RadioSelect,
                 label=FIELD_LABELS.get(field, field),
-                error_messages={"required": f"Choose which value of {field} to keep."},
+                error_messages={"required": gettext("Choose which value of %(field)s to keep.") % {"field": field}},
             )
         self.conflict_fields = list(conflict)
 

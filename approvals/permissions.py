@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 VIEWER = "viewer"
 EDITOR = "editor"
@@ -51,7 +52,7 @@ def role_required(group_name: str) -> Callable[[View], View]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not has_role(request.user, group_name):
-                raise PermissionDenied(f"This needs the {group_name} role.")
+                raise PermissionDenied(_("This needs the %(role)s role.") % {"role": group_name})
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)

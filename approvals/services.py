@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import audit
 from .errors import ApplicationError
@@ -81,14 +82,14 @@ def version_edit(
 ) -> Change:
     """Accept an edit of metadata fields made on a page that showed `base_revision`."""
     if not user_in_group(user, EDITOR):
-        raise ApplicationError("Only members of the editor group can edit versions.")
+        raise ApplicationError(_("Only members of the editor group can edit versions."))
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ApplicationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     with transaction.atomic():
         version = _locked(version_id)
         if version.gone:
-            raise ApplicationError("PAI no longer lists this version; it cannot be edited.")
+            raise ApplicationError(_("PAI no longer lists this version; it cannot be edited."))
         if version.revision != base_revision:
             newer = Change.objects.filter(version=version, revision__gt=base_revision).order_by("revision")
             changed: dict[str, list[Any]] = {}
@@ -96,7 +97,7 @@ def version_edit(
                 for field, (before, after) in c.fields.items():
                     changed[field] = [changed.get(field, [before])[0], after]
             raise StaleEdit(
-                "Someone saved this version after you opened it. Review their change first.", changed=changed
+                _("Someone saved this version after you opened it. Review their change first."), changed=changed
             )
         current = version.pai_values()
         problems = pai_fields.check_update(values, current)
@@ -104,7 +105,7 @@ def version_edit(
             raise ApplicationError(problems[0].message, field=problems[0].field)
         diff = {f: [current[f], v] for f, v in values.items() if current[f] != v}
         if not diff:
-            raise ApplicationError("Nothing changed.")
+            raise ApplicationError(_("Nothing changed."))
         return _record(version=version, user=user, kind=ChangeKind.EDIT, diff=diff, reason="", client_ip=client_ip)
 
 
@@ -114,28 +115,33 @@ def version_decide(
     """Approve or reject. Returns the Change that decides, or the Approval that waits for a second approver."""
     reason = reason.strip()
     if not user_in_group(user, APPROVER):
-        raise ApplicationError("Only members of the approver group can approve or reject versions.")
+        raise ApplicationError(_("Only members of the approver group can approve or reject versions."))
     if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
-        raise ApplicationError("The decision must be Approved or Rejected.", field="ApprovalStatus")
+        raise ApplicationError(_("The decision must be Approved or Rejected."), field="ApprovalStatus")
     if status == ApprovalStatus.REJECTED and not reason:
-        raise ApplicationError("A rejection needs a reason.", field="Reason")
+        raise ApplicationError(_("A rejection needs a reason."), field="Reason")
     with transaction.atomic():
         version = _locked(version_id)
         if version.gone:
-            raise ApplicationError("PAI no longer lists this version; it cannot be decided.")
+            raise ApplicationError(_("PAI no longer lists this version; it cannot be decided."))
         if version.approval_status != ApprovalStatus.PENDING:
-            raise ApplicationError(f"This version is already {version.approval_status}; PAI does not allow a change.")
+            raise ApplicationError(
+                _("This version is already %(status)s; PAI does not allow a change.")
+                % {"status": version.approval_status}
+            )
         if version.push_state in BLOCKING_PUSH_STATES:
-            raise ApplicationError(f"The version's push is {version.push_state}; resolve that before deciding.")
+            raise ApplicationError(
+                _("The version's push is %(state)s; resolve that before deciding.") % {"state": version.push_state}
+            )
         if status == ApprovalStatus.APPROVED:
             if (
                 settings.APPROVALS_SEPARATION_OF_DUTIES
                 and version.changes.filter(author=user, kind=ChangeKind.EDIT).exists()
             ):
-                raise ApplicationError("You edited this version; another approver has to approve it.")
+                raise ApplicationError(_("You edited this version; another approver has to approve it."))
             required = settings.APPROVALS_REQUIRED_APPROVERS
             if version.approvals.filter(approver=user).exists():
-                raise ApplicationError("You already approved this version; it waits for another approver.")
+                raise ApplicationError(_("You already approved this version; it waits for another approver."))
             if version.approvals.count() + 1 < required:
                 approval = Approval.objects.create(version=version, approver=user, reason=reason)
                 audit.append_event(
@@ -161,20 +167,22 @@ def version_resolve_conflict(
 ) -> Change:
     """Settle a conflict field by field: keep "theirs" (PAI's value) or "yours" (the dashboard's)."""
     if not user_in_group(user, EDITOR) and not user_in_group(user, APPROVER):
-        raise ApplicationError("Only editors and approvers can resolve conflicts.")
+        raise ApplicationError(_("Only editors and approvers can resolve conflicts."))
     with transaction.atomic():
         version = _locked(version_id)
         if version.push_state != PushState.CONFLICT:
-            raise ApplicationError("This version has no conflict to resolve.")
+            raise ApplicationError(_("This version has no conflict to resolve."))
         missing = [f for f in version.conflict if keep.get(f) not in ("theirs", "yours")]
         if missing:
-            raise ApplicationError(f"Choose theirs or yours for {', '.join(missing)}.", field=missing[0])
+            raise ApplicationError(
+                _("Choose theirs or yours for %(fields)s.") % {"fields": ", ".join(missing)}, field=missing[0]
+            )
         diff: dict[str, list[Any]] = {}
         for field, sides in version.conflict.items():
             if keep[field] == "theirs":
                 diff[field] = [sides["yours"], sides["theirs"]]
             elif field == "ApprovalStatus" and sides["theirs"] != ApprovalStatus.PENDING:
-                raise ApplicationError("PAI already holds a decision; it cannot be replaced.", field=field)
+                raise ApplicationError(_("PAI already holds a decision; it cannot be replaced."), field=field)
             else:
                 diff[field] = [sides["theirs"], sides["yours"]]
         version.conflict = {}
@@ -186,11 +194,11 @@ def version_resolve_conflict(
 def version_retry_push(*, version_id: int, user: Any) -> None:
     """Queue a failed push again (after PAI or the data was fixed)."""
     if not user_in_group(user, EDITOR) and not user_in_group(user, APPROVER):
-        raise ApplicationError("Only editors and approvers can retry a push.")
+        raise ApplicationError(_("Only editors and approvers can retry a push."))
     with transaction.atomic():
         version = _locked(version_id)
         if version.push_state != PushState.FAILED:
-            raise ApplicationError("Only a failed push can be retried.")
+            raise ApplicationError(_("Only a failed push can be retried."))
         version.push_state, version.push_error = PushState.QUEUED, ""
         version.save(update_fields=["push_state", "push_error"])
         _enqueue_push(version.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_edit
+from . import fragments, views, views_compare, views_edit
 
 urlpatterns = [
     path("", views.review_queue, name="home"),
@@ -24,6 +24,13 @@ urlpatterns = [
         views_edit.version_push_state,
         name="version_push_state",
     ),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/compare/",
+        views_compare.version_compare,
+        name="version_compare",
+    ),
+    path("live/status-counts/", fragments.status_counts, name="live_status_counts"),
+    path("live/sync-states/", fragments.sync_states, name="live_sync_states"),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

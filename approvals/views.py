@@ -13,9 +13,13 @@ from collections.abc import Iterator
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import audit_selectors, selectors
+from .charts import metric_charts
 from .forms import AuditFilterForm, PageForm, VersionFilterForm
 from .metrics import compare_metrics, parse_metrics
 from .models import ModelVersion, RegisteredModel
@@ -23,12 +27,12 @@ from .permissions import AUDITOR, can_export_audit, role_required
 from .views_edit import version_actions_context
 
 SPEC_FIELDS = (
-    ("Training spec", "training_spec"),
-    ("Inference spec", "inference_spec"),
-    ("Evaluation spec", "evaluation_spec"),
-    ("Compression spec", "compression_spec"),
-    ("Distillation spec", "distillation_spec"),
-    ("Extra info", "extra_info"),
+    (gettext_lazy("Training spec"), "training_spec"),
+    (gettext_lazy("Inference spec"), "inference_spec"),
+    (gettext_lazy("Evaluation spec"), "evaluation_spec"),
+    (gettext_lazy("Compression spec"), "compression_spec"),
+    (gettext_lazy("Distillation spec"), "distillation_spec"),
+    (gettext_lazy("Extra info"), "extra_info"),
 )
 
 
@@ -61,11 +65,11 @@ def model_detail(request: HttpRequest, model_id: str) -> HttpResponse:
     try:
         model = selectors.model_by_id(model_id)
     except RegisteredModel.DoesNotExist:
-        raise Http404("No such model.") from None
+        raise Http404(_("No such model.")) from None
     form = PageForm(request.GET)
     valid = form.is_valid()
     listing = selectors.model_versions(model, page=form.page_number) if valid else None
-    context = {"model": model, "form": form, "listing": listing}
+    context = {"model": model, "form": form, "listing": listing, "charts": metric_charts(model)}
     return render(request, "approvals/model_detail.html", context, status=_status(valid))
 
 
@@ -74,7 +78,7 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
     try:
         version = selectors.version_by_name(model_id, version_name)
     except ModelVersion.DoesNotExist:
-        raise Http404("No such model version.") from None
+        raise Http404(_("No such model version.")) from None
     previous = selectors.previous_version(version)
     approved = selectors.latest_approved_version(version)
     others = [parse_metrics(v.metrics) if v is not None else None for v in (previous, approved)]
@@ -87,6 +91,9 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "model": version.model,
         "previous": previous,
         "approved": approved,
+        "previous_url": _version_url(previous),
+        "approved_url": _version_url(approved),
+        "charts": metric_charts(version.model, current=version),
         "metric_rows": compare_metrics(parse_metrics(version.metrics), others),
         "specs": [(label, getattr(version, name)) for label, name in SPEC_FIELDS],
         "source": selectors.parse_source_id(version.source_id),
@@ -94,6 +101,12 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "history_limit": 100,
     }
     return render(request, "approvals/version_detail.html", context)
+
+
+def _version_url(version: ModelVersion | None) -> str:
+    if version is None:
+        return ""
+    return reverse("version_detail", args=[version.model.model_id, version.version_name])
 
 
 @login_required
@@ -164,7 +177,11 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
-        return HttpResponse(f"Invalid filters: {problems}\n", status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("Invalid filters: %(problems)s") % {"problems": problems} + "\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     response = StreamingHttpResponse(_csv_lines(form.filters()), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
@@ -51,7 +52,7 @@ def groups_required(*group_names: str) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not any(user_in_group(request.user, name) for name in group_names):
-                raise PermissionDenied(f"This needs the {' or '.join(group_names)} role.")
+                raise PermissionDenied(_("This needs the %(roles)s role.") % {"roles": " or ".join(group_names)})
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)
@@ -63,7 +64,7 @@ def _version(model_id: str, version_name: str) -> ModelVersion:
     try:
         return selectors.version_by_name(model_id, version_name)
     except ModelVersion.DoesNotExist:
-        raise Http404("No such model version.") from None
+        raise Http404(_("No such model version.")) from None
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -89,20 +90,22 @@ def decision_blocker(version: ModelVersion) -> str:
     version_decide enforces them whatever the page showed.
     """
     if version.gone:
-        return "PAI no longer lists this version."
+        return _("PAI no longer lists this version.")
     if version.approval_status != ApprovalStatus.PENDING:
-        return f"This version is {version.approval_status}; PAI does not allow another decision."
+        return _("This version is %(status)s; PAI does not allow another decision.") % {
+            "status": version.approval_status
+        }
     if version.push_state in services.BLOCKING_PUSH_STATES:
-        return f"The push is {version.push_state}; resolve that before deciding."
+        return _("The push is %(state)s; resolve that before deciding.") % {"state": version.push_state}
     return ""
 
 
 def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval]) -> str:
     """Why this user may reject but not approve, or "" (display only, as above)."""
     if any(a.approver_id == user.pk for a in approvals):
-        return "You approved this version; it waits for another approver."
+        return _("You approved this version; it waits for another approver.")
     if settings.APPROVALS_SEPARATION_OF_DUTIES and version.changes.filter(author=user, kind=ChangeKind.EDIT).exists():
-        return "You edited this version; another approver has to approve it."
+        return _("You edited this version; another approver has to approve it.")
     return ""
 
 
@@ -219,7 +222,7 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
         return render(request, "approvals/version_edit.html", context, status=400)
     values = form.changed_values()
     if not values:
-        form.add_error(None, "Nothing changed: every field holds what the version already has.")
+        form.add_error(None, _("Nothing changed: every field holds what the version already has."))
         return render(request, "approvals/version_edit.html", context, status=400)
     base_revision = form.cleaned_data["base_revision"]
     if request.POST.get("confirm") != "1":
@@ -243,7 +246,7 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
     except ApplicationError as exc:
         _show_error(form, exc, exc.field)
         return render(request, "approvals/version_edit.html", context, status=400)
-    messages.success(request, "Saved. Pushing to PAI…")
+    messages.success(request, _("Saved. Pushing to PAI…"))
     return _to_detail(version)
 
 
@@ -304,7 +307,12 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "form": form,
         "status": status,
         "metric_rows": compare_metrics(parse_metrics(version.metrics), []),
-        "specs": [(FIELD_LABELS[name], value) for name, value in version.pai_values().items() if name in SPEC_NAMES],
+        # (label, value, held as JSON text) in PAI's order; Options is the one JSON-in-a-string field.
+        "specs": [
+            (FIELD_LABELS[name], value, name == "Options")
+            for name, value in version.pai_values().items()
+            if name in SPEC_NAMES
+        ],
         "pending": _pending_changes(version),
     }
     return render(request, "approvals/version_decide.html", context, status=status_code)
@@ -317,12 +325,15 @@ def _after_decision(
         count = version.approvals.count()
         messages.success(
             request,
-            f"Your approval is recorded ({count} of {settings.APPROVALS_REQUIRED_APPROVERS}). "
-            "It waits for a second approver; nothing goes to PAI until then.",
+            _(
+                "Your approval is recorded (%(count)s of %(required)s). "
+                "It waits for a second approver; nothing goes to PAI until then."
+            )
+            % {"count": count, "required": settings.APPROVALS_REQUIRED_APPROVERS},
         )
     else:
-        verb = "Approved" if status == ApprovalStatus.APPROVED else "Rejected"
-        messages.success(request, f"{verb}. Pushing to PAI…")
+        done = _("Approved. Pushing to PAI…") if status == ApprovalStatus.APPROVED else _("Rejected. Pushing to PAI…")
+        messages.success(request, done)
     return _to_detail(version)
 
 
@@ -345,7 +356,7 @@ def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: 
             except ApplicationError as exc:
                 _show_error(form, exc, form.field_for(exc.field))
             else:
-                messages.success(request, "Conflict resolved. Pushing to PAI…")
+                messages.success(request, _("Conflict resolved. Pushing to PAI…"))
                 return _to_detail(version)
         status_code = 400
     context = {
@@ -366,7 +377,7 @@ def version_retry_push(request: HttpRequest, model_id: str, version_name: str) -
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Push queued again.")
+        messages.success(request, _("Push queued again."))
     return _to_detail(version)
 
 

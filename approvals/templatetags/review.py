@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from approvals import labels
+
 register = template.Library()
 
 
@@ -27,3 +29,13 @@ def pretty_json_text(value: str) -> str:
         return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
     except (TypeError, ValueError):
         return value
+
+
+@register.simple_tag
+def status_label(status: str) -> str:
+    return labels.status_label(status)
+
+
+@register.simple_tag
+def push_state_label(state: str) -> str:
+    return labels.push_state_label(state)
