@@ -6,7 +6,8 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ..pai.client import Page
@@ -43,6 +44,8 @@ def fetch_page(fetch: Callable[[], Page], what: str) -> Page:
 class Listing:
     items: list[dict[str, Any]]
     complete: bool  # every item PAI holds was seen: safe to call the missing ones gone
+    # When we asked: a push recorded after this may have landed after PAI answered.
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def list_all(fetch: Callable[[int], Page], key: str, what: str) -> Listing:
@@ -51,6 +54,7 @@ def list_all(fetch: Callable[[int], Page], key: str, what: str) -> Listing:
     A version deleted while we page shifts later items onto pages already read,
     so an unstable listing must not mark anything gone.
     """
+    started_at = datetime.now(UTC)
     items: dict[str, dict[str, Any]] = {}
     totals: set[int] = set()
     number = 1
@@ -63,4 +67,4 @@ def list_all(fetch: Callable[[int], Page], key: str, what: str) -> Listing:
             break
         number += 1
     complete = len(totals) == 1 and len(items) == next(iter(totals))
-    return Listing(list(items.values()), complete)
+    return Listing(list(items.values()), complete, started_at)

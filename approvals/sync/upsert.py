@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 ACTOR = "PAI"
 BATCH_SIZE = 500
+# Covers the clocks of the sync's and the worker's machines disagreeing a little.
+PUSHED_WHILE_LISTING_MARGIN = timedelta(seconds=30)
 
 # ---- writing ------------------------------------------------------------------------
 
@@ -194,6 +196,10 @@ def upsert_versions(
             row = rows.get(name)
             if row is None:
                 continue  # unchanged since the last sync
+            if row.pushed_at is not None and row.pushed_at >= listing.started_at - PUSHED_WHILE_LISTING_MARGIN:
+                # Our push may have landed after PAI answered this listing, which would then undo it
+                # here; left as it is (time included), the next sync reads the version afresh.
+                continue
             values = mapped(item, VERSION_FIELDS)
             came_back = row.gone
             if row.revision > row.pushed_revision:
