@@ -9,8 +9,10 @@
   } catch (error) {
     return;
   }
-  if (!zone) { return; }
+  // IANA names are letters, digits, "/", "_", "+" and "-": safe in a cookie as they are,
+  // and the server reads the cookie verbatim (no URL decoding).
+  if (!zone || !/^[A-Za-z0-9_+\-\/]+$/.test(zone)) { return; }
   var current = document.cookie.match(/(?:^|;\s*)tz=([^;]*)/);
-  if (current && decodeURIComponent(current[1]) === zone) { return; }
-  document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+  if (current && current[1] === zone) { return; }
+  document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
 })();
