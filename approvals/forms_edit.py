@@ -60,6 +60,9 @@ def parse_json_text(text: str) -> Any:
         raise forms.ValidationError(
             message % {"line": exc.lineno, "column": exc.colno, "problem": exc.msg}, code="json"
         ) from None
+    except RecursionError:
+        # Thousands of nested brackets exhaust the parser's stack: refuse, do not crash.
+        raise forms.ValidationError(gettext("The JSON is nested too deeply."), code="json") from None
 
 
 class JsonObjectField(forms.CharField):
