@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 
 from .metrics import MetricColumn, format_value, key_metric_columns, parse_metrics
-from .models import ApprovalStatus, AuditEvent, ModelVersion, RegisteredModel, Workspace
+from .models import ApprovalStatus, AuditEvent, Change, ModelVersion, RegisteredModel, Workspace
 from .pai.fields import SOURCE_ID_RE
 
 DEFAULT_PAGE_SIZE = 25
@@ -252,6 +252,15 @@ def version_history(version: ModelVersion, *, limit: int = 100) -> list[AuditEve
             :limit
         ]
     )
+
+
+def changed_since(version: ModelVersion, base_revision: int) -> dict[str, list[Any]]:
+    """{field: [value at base_revision, value now]} over the changes accepted since that revision."""
+    changed: dict[str, list[Any]] = {}
+    for change in Change.objects.filter(version=version, revision__gt=base_revision).order_by("revision"):
+        for field_name, (before, after) in change.fields.items():
+            changed[field_name] = [changed.get(field_name, [before])[0], after]
+    return changed
 
 
 def parse_source_id(source_id: str) -> dict[str, str] | None:

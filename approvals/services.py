@@ -15,6 +15,7 @@ from .errors import ApplicationError
 from .models import UPDATABLE_ATTRS, Approval, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
 from .pai import fields as pai_fields
 from .permissions import APPROVER, EDITOR, user_in_group
+from .selectors import changed_since
 
 EDITABLE_FIELDS = tuple(f for f in pai_fields.UPDATABLE_FIELDS if f != "ApprovalStatus")
 BLOCKING_PUSH_STATES = (PushState.FAILED, PushState.CONFLICT)
@@ -73,6 +74,17 @@ def _record(
     return change
 
 
+def _storable(value: Any) -> bool:
+    """Whether every string in `value` can be stored: PostgreSQL refuses NUL, and UTF-8 lone surrogates."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
+
+
 def _locked(version_id: int) -> ModelVersion:
     return ModelVersion.objects.select_for_update().select_related("model", "workspace").get(pk=version_id)
 
@@ -91,19 +103,25 @@ def version_edit(
         if version.gone:
             raise ApplicationError(_("PAI no longer lists this version; it cannot be edited."))
         if version.revision != base_revision:
-            newer = Change.objects.filter(version=version, revision__gt=base_revision).order_by("revision")
-            changed: dict[str, list[Any]] = {}
-            for c in newer:
-                for field, (before, after) in c.fields.items():
-                    changed[field] = [changed.get(field, [before])[0], after]
             raise StaleEdit(
-                _("Someone saved this version after you opened it. Review their change first."), changed=changed
+                _("Someone saved this version after you opened it. Review their change first."),
+                changed=changed_since(version, base_revision),
             )
         current = version.pai_values()
         problems = pai_fields.check_update(values, current)
         if problems:
             raise ApplicationError(problems[0].message, field=problems[0].field)
-        diff = {f: [current[f], v] for f, v in values.items() if current[f] != v}
+        for field, value in values.items():
+            if not _storable(value):
+                raise ApplicationError(
+                    _("%(field)s contains a NUL character or an unpaired surrogate, which cannot be stored.")
+                    % {"field": field},
+                    field=field,
+                )
+        # Compared as JSON text: 1, 1.0 and true are different values to PAI.
+        diff = {
+            f: [current[f], v] for f, v in values.items() if pai_fields.serialize(current[f]) != pai_fields.serialize(v)
+        }
         if not diff:
             raise ApplicationError(_("Nothing changed."))
         return _record(version=version, user=user, kind=ChangeKind.EDIT, diff=diff, reason="", client_ip=client_ip)

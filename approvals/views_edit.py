@@ -176,15 +176,6 @@ def _diff_rows(form: VersionEditForm) -> list[dict[str, str]]:
     ]
 
 
-def _changed_since(version: ModelVersion, base_revision: int) -> dict[str, list[Any]]:
-    """{field: [value at base_revision, value now]} over the changes accepted since (as StaleEdit reports)."""
-    changed: dict[str, list[Any]] = {}
-    for change in Change.objects.filter(version=version, revision__gt=base_revision).order_by("revision"):
-        for field, (before, after) in change.fields.items():
-            changed[field] = [changed.get(field, [before])[0], after]
-    return changed
-
-
 def _stale(
     request: HttpRequest, context: dict[str, Any], version: ModelVersion, changed: dict[str, list[Any]]
 ) -> HttpResponse:
@@ -228,7 +219,7 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
     if request.POST.get("confirm") != "1":
         if base_revision != revision:
             # A preview against newer values would show their change being undone; show it as stale now.
-            return _stale(request, context, version, _changed_since(version, base_revision))
+            return _stale(request, context, version, selectors.changed_since(version, base_revision))
         context["diff"] = _diff_rows(form)
         return render(request, "approvals/version_edit_preview.html", context)
 

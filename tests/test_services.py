@@ -231,3 +231,24 @@ def test_an_edit_of_a_version_in_conflict_waits_for_the_resolution(version, edit
         edit(version, editor, VersionDescription="meanwhile")
     version.refresh_from_db()
     assert (version.push_state, len(callbacks)) == (PushState.CONFLICT, 0)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("VersionDescription", "nul \x00 inside"),
+        ("Metrics", {"Results": [{"Metrics": {"a\x00b": 1}}]}),
+        ("ExtraInfo", {"note": "lone \ud800 surrogate"}),
+    ],
+)
+def test_it_refuses_text_the_database_cannot_store_and_saves_nothing(version, editor, field, value):
+    with pytest.raises(ApplicationError) as caught:
+        edit(version, editor, **{field: value})
+    assert caught.value.field == field
+    assert nothing_saved(version)
+
+
+def test_numbers_that_differ_only_in_type_are_a_change(version, editor):
+    ModelVersion.objects.filter(pk=version.pk).update(metrics={"Results": [{"Metrics": {"top1": 1}}]})
+    change = edit(version, editor, Metrics={"Results": [{"Metrics": {"top1": 1.0}}]})
+    assert change.fields["Metrics"][1] == {"Results": [{"Metrics": {"top1": 1.0}}]}
