@@ -81,6 +81,19 @@ def lockout_response(
     return render(request, "registration/login.html", context, status=429)
 
 
+# axes keeps the attempted username in a 255-character column; the login form does not
+# bound what it passes on, and PostgreSQL refuses longer values (a 500). No real username
+# is longer than the User model allows, so the cut merges only names nobody has.
+USERNAME_KEPT_CHARS = 150
+
+
+def attempted_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
+    """The username a sign-in attempt names, as axes counts it (AXES_USERNAME_CALLABLE)."""
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    username = source.get("username") if source else None
+    return username[:USERNAME_KEPT_CHARS] if isinstance(username, str) else username
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the
     address the outermost proxy saw (X-Forwarded-For entries left of it are the client's say)."""

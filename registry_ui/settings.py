@@ -288,6 +288,7 @@ AXES_RESET_ON_SUCCESS = True
 # A fixed cool-off: more tries while locked do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "approvals.security.lockout_response"
+AXES_USERNAME_CALLABLE = "approvals.security.attempted_username"
 # Behind N proxies that append to X-Forwarded-For, the client is the Nth address from
 # the right; with none (0) only the connection's own address counts: the header is
 # whatever the client says.

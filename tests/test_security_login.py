@@ -226,3 +226,12 @@ def test_behind_a_proxy_the_lock_is_per_real_client(client, alice, settings):
 
     assert office.status_code == 302
     assert attacker.status_code == 429
+
+
+def test_an_overlong_username_is_refused_like_any_wrong_one(client):
+    # PostgreSQL would refuse to record a 300-character name in the throttle's table (a 500).
+    for _ in range(6):
+        response = sign_in(client, "x" * 300, "wrong", ATTACKER)
+        assert response.status_code in (200, 429)
+    assert AccessAttempt.objects.get().username == "x" * 150
+    assert response.status_code == 429
