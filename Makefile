@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev run test lint format bench
+.PHONY: install install-dev run test lint format bench chaos
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,10 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Fault injection (README "Reliability"): web, Redis, PostgreSQL (SQLite when none
+# listens), two workers, beat and the emulator with faults; users edit and decide
+# through the API while workers are killed and Redis and the web restart. Exit 0
+# only with 0 mismatches and 0 lost changes. tests/test_chaos_short.py runs --short in CI.
+chaos: install-dev
+	$(BIN)/python -m tests.chaos
