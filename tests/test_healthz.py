@@ -59,7 +59,10 @@ def test_a_workspace_with_its_own_unreachable_endpoint_is_reported(client, pai_s
 
 
 def test_a_broker_that_is_down_answers_503_without_its_password(client, settings, monkeypatch, caplog):
-    monkeypatch.setitem(app.conf, "broker_url", f"redis://:{SECRET}@127.0.0.1:{closed_port()}/0")
+    down = f"redis://:{SECRET}@127.0.0.1:{closed_port()}/0"
+    # Celery prefers the CELERY_BROKER_URL variable over its configuration: set both.
+    monkeypatch.setenv("CELERY_BROKER_URL", down)
+    monkeypatch.setitem(app.conf, "broker_url", down)
     monkeypatch.setitem(app.conf, "broker_transport_options", {})
     caplog.set_level(logging.DEBUG)
 

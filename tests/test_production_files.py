@@ -116,9 +116,10 @@ def gunicorn(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(base + "/healthz", timeout=2)
+                # The first request imports the URLconf: slow on a busy machine.
+                requests.get(base + "/healthz", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"gunicorn did not start:\n{log.read_text(errors='replace')[-3000:]}")
                 time.sleep(0.2)
