@@ -37,4 +37,5 @@ def test_a_short_chaos_run_ends_with_no_mismatch_and_no_lost_change():
     assert figures["users"] >= 20 and figures["operations_sent"] >= 1000 and figures["versions"] >= 100
     assert figures["worker_kills"] >= 3 and figures["redis_restarts"] == 1 and figures["web_restarts"] == 1
     assert all(figures["faults_injected"][kind] > 0 for kind in ("unavailable", "throttle", "stall")), figures
-    assert figures["changes"] >= 900 and figures["decisions"] > 0
+    # Most writes are accepted; the rest are 412s between users editing the same version.
+    assert figures["changes"] >= 0.8 * figures["operations_sent"] and figures["decisions"] > 0, figures
