@@ -8,6 +8,7 @@ so a tab left open on the queue does not keep a session alive forever.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from typing import Any
@@ -104,4 +105,7 @@ def client_ip(request: HttpRequest) -> str | None:
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if len(forwarded) < count:
         return remote
-    return forwarded[-count]
+    try:
+        return str(ipaddress.ip_address(forwarded[-count]))
+    except ValueError:  # a proxy that passes junk on: keep the address we know
+        return remote

@@ -36,6 +36,7 @@ from .forms_edit import (
 from .metrics import compare_metrics, parse_metrics
 from .models import Approval, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
 from .permissions import APPROVER, EDITOR, user_in_group
+from .security import client_ip
 
 # The push is still moving: the page polls until it settles.
 ACTIVE_PUSH_STATES = (PushState.QUEUED, PushState.PUSHING, PushState.RETRYING)
@@ -65,11 +66,6 @@ def _version(model_id: str, version_name: str) -> ModelVersion:
         return selectors.version_by_name(model_id, version_name)
     except ModelVersion.DoesNotExist:
         raise Http404(_("No such model version.")) from None
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a known proxy sets it.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _to_detail(version: ModelVersion) -> HttpResponse:
@@ -229,7 +225,7 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
             user=request.user,
             values=values,
             base_revision=base_revision,
-            client_ip=_client_ip(request),
+            client_ip=client_ip(request),
         )
     except services.StaleEdit as exc:
         version.refresh_from_db()
@@ -278,7 +274,7 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
                     user=request.user,
                     status=form.cleaned_data["status"],
                     reason=form.cleaned_data["reason"],
-                    client_ip=_client_ip(request),
+                    client_ip=client_ip(request),
                 )
             except ApplicationError as exc:
                 _show_error(form, exc, DecisionForm.SERVICE_FIELDS.get(exc.field or ""))
@@ -342,7 +338,7 @@ def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: 
         if form.is_valid():
             try:
                 services.version_resolve_conflict(
-                    version_id=version.pk, user=request.user, keep=form.keep(), client_ip=_client_ip(request)
+                    version_id=version.pk, user=request.user, keep=form.keep(), client_ip=client_ip(request)
                 )
             except ApplicationError as exc:
                 _show_error(form, exc, form.field_for(exc.field))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .api.tokens import NAME_MAX, api_token_create, api_token_revoke, api_tokens_of
 from .errors import ApplicationError
+from .security import client_ip
 
 
 class TokenCreateForm(forms.Form):
@@ -22,10 +23,6 @@ class TokenCreateForm(forms.Form):
         label=gettext_lazy("Name"),
         help_text=gettext_lazy("What will use it, e.g. “nightly training pipeline”."),
     )
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @login_required
@@ -38,7 +35,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 created, raw = api_token_create(
-                    user=request.user, name=form.cleaned_data["name"], client_ip=_client_ip(request)
+                    user=request.user, name=form.cleaned_data["name"], client_ip=client_ip(request)
                 )
             except ApplicationError as exc:
                 form.add_error("name" if exc.field == "name" else None, exc.message)
@@ -59,7 +56,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        token = api_token_revoke(user=request.user, token_id=token_id, client_ip=_client_ip(request))
+        token = api_token_revoke(user=request.user, token_id=token_id, client_ip=client_ip(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

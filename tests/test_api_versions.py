@@ -357,3 +357,25 @@ def test_json_values_round_trip_exactly(clients, version):
     metrics = {"Results": [{"Metrics": {"auc": 0.91, "n": 3, "ok": True, "zh": "准确率"}}]}
     patch(clients["editor"], {"Metrics": metrics})
     assert json.loads(clients["viewer"].get(URL).content)["Metrics"] == metrics
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "recorded"),
+    [
+        (0, "203.0.113.9", "127.0.0.1"),  # no trusted proxy: the header is the client's say
+        (1, "198.51.100.4, 203.0.113.9", "203.0.113.9"),  # the address our proxy saw
+        (1, "not-an-address", "127.0.0.1"),  # junk from a proxy never reaches the log
+    ],
+)
+def test_the_audit_log_records_the_client_address_a_trusted_proxy_saw(
+    clients, version, settings, proxies, forwarded, recorded
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    response = patch(
+        clients["editor"],
+        {"VersionDescription": "from behind a proxy"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 200
+    assert AuditEvent.objects.get(action="version.edited").client_ip == recorded

@@ -16,6 +16,7 @@ from approvals.audit_selectors import AuditFilters
 from approvals.forms import VERSION_SORT_CHOICES, VersionFilterForm
 from approvals.models import Approval, ApprovalStatus, ModelVersion, SourceType
 from approvals.pai.fields import FORMAT_TYPES, FRAMEWORK_TYPES
+from approvals.security import client_ip
 from approvals.selectors import PAGE_SIZES, VERSION_SORTS
 
 from . import queries, serializers
@@ -41,11 +42,6 @@ IF_MATCH = OpenApiParameter(
     "is refused with 412. Without If-Match the edit is based on the current revision: it can only be "
     "refused as stale (409) if someone saves in the instant between.",
 )
-
-
-def client_ip(request: Request) -> str | None:
-    # REMOTE_ADDR only, as the web views: X-Forwarded-For is whatever the client says.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def etag(version: ModelVersion) -> str:
