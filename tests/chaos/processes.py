@@ -142,8 +142,8 @@ class Cluster:
 
     def web(self, port: int, *, use_gunicorn: bool) -> Service:
         if use_gunicorn:
+            # The production configuration (gunicorn.conf.py), on a loopback port.
             command = python_command("-m", "gunicorn", "registry_ui.wsgi:application", "-b", f"127.0.0.1:{port}")
-            command += ["-w", "2", "-k", "gthread", "--threads", "6", "--timeout", "60", "--graceful-timeout", "5"]
         else:
             command = python_command("manage.py", "runserver", f"127.0.0.1:{port}", "--noreload")
         return self.add("web", command, listens(port))

@@ -4,6 +4,7 @@ run shares, and the emulator's data (every version Pending, so each can be decid
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -73,6 +74,11 @@ def environment(
         "PUSH_RETRY_MAX_DELAY_SECONDS": "4",
         "PAI_SYNC_INTERVAL_SECONDS": str(sync_every),
         "LOG_LEVEL": "WARNING",
+        # Production mode, on plain HTTP over loopback.
+        "DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "SECURE_SSL_REDIRECT": "0",
+        "WEB_CONCURRENCY": "4",
         "PYTHONUNBUFFERED": "1",
     }
     return {**{k: v for k, v in os.environ.items() if k not in ("REQUIRE_SERVICES",)}, **env}
