@@ -72,3 +72,21 @@ def test_the_next_sync_takes_in_a_console_change_to_a_version_pushed_long_before
     version.refresh_from_db()
     assert version.version_description == "console"
     assert AuditEvent.objects.filter(action="pai.changed", version_name=version.version_name).exists()
+
+
+def test_pai_holding_an_earlier_value_of_ours_is_not_reported_as_a_change_made_elsewhere(
+    pending_version, synced_workspace, editor
+):
+    version = pending_version
+    edit(version, editor, VersionDescription="first of ours")
+    # That push was applied, then timed out: PAI has it, the dashboard does not know.
+    client_for().update_model_version(
+        version.model.model_id, version.version_name, {"VersionDescription": "first of ours"}
+    )
+    edit(version, editor, VersionDescription="second of ours")
+
+    sync_workspace(workspace=synced_workspace)
+
+    version.refresh_from_db()
+    assert version.version_description == "second of ours"
+    assert not AuditEvent.objects.filter(action="pai.changed", version_name=version.version_name).exists()

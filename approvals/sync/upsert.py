@@ -104,23 +104,26 @@ def upsert_models(
     return rows
 
 
-def _remote_bases(versions: Iterable[ModelVersion]) -> dict[int, dict[str, Any]]:
-    """For versions with unpushed edits: {version pk: {attr: PAI's value before the first unpushed edit}}.
+def _remote_bases(versions: Iterable[ModelVersion]) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, list]]]:
+    """For versions with unpushed edits: {version pk: {attr: PAI's value before the first unpushed edit}},
+    and {version pk: {attr: [values those edits set]}}.
 
     Their local fields hold the edit, not what PAI had; the Change rows remember the base.
-    One query for all of them.
+    PAI may already hold any of our values (an attempt applied, then a timeout): that is
+    our push landing, not a change made elsewhere. One query for all of them.
     """
     pending = {v.pk: v for v in versions}
     if not pending:
-        return {}
+        return {}, {}
     bases: dict[int, dict[str, Any]] = {pk: {} for pk in pending}
+    ours: dict[int, dict[str, list]] = {pk: {} for pk in pending}
     changes = (
         Change.objects.filter(version_id__in=pending, revision__gt=F("version__pushed_revision"))
         .order_by("version_id", "revision")
         .only("version_id", "fields", "kind")
     )
     for change in changes:
-        for pai_name, (before, _after) in change.fields.items():
+        for pai_name, (before, after) in change.fields.items():
             attr = UPDATABLE_ATTRS.get(pai_name)
             if attr is None:
                 continue
@@ -128,7 +131,8 @@ def _remote_bases(versions: Iterable[ModelVersion]) -> dict[int, dict[str, Any]]
                 bases[change.version_id][attr] = before
             else:
                 bases[change.version_id].setdefault(attr, before)
-    return bases
+            ours[change.version_id].setdefault(attr, []).append(after)
+    return bases, ours
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,7 @@ def upsert_versions(
         rows: dict[str, ModelVersion] = {}
         for chunk in _chunks(stale):
             rows.update((v.version_name, v) for v in ModelVersion.objects.select_for_update().filter(pk__in=chunk))
-        bases = _remote_bases([v for v in rows.values() if v.revision > v.pushed_revision])
+        bases, ours = _remote_bases([v for v in rows.values() if v.revision > v.pushed_revision])
 
         new: list[dict[str, Any]] = []
         changed: list[ModelVersion] = []
@@ -226,16 +230,16 @@ def upsert_versions(
             if row.revision > row.pushed_revision:
                 # The push pipeline owns the fields of unpushed edits: keep ours, report what PAI did.
                 # Without Change rows to say which fields those are, keep every editable field.
-                base = bases.get(row.pk) or {}
+                base, mine = bases.get(row.pk) or {}, ours.get(row.pk) or {}
                 owned = frozenset(base) or LOCALLY_OWNED
                 diff = {}
                 if modified != row.gmt_modified_time:
                     diff = {
                         field: d
                         for field, d in field_diff(row, values, VERSION_FIELDS, before=base).items()
-                        # PAI holding our own value is our push landing, not somebody else's change.
-                        if VERSION_FIELDS[field][0] not in owned
-                        or values[VERSION_FIELDS[field][0]] != getattr(row, VERSION_FIELDS[field][0])
+                        # PAI holding one of our own values is our push landing, not somebody else's change.
+                        if (attr := VERSION_FIELDS[field][0]) not in owned
+                        or values[attr] not in mine.get(attr, [getattr(row, attr)])
                     }
                 values = {attr: value for attr, value in values.items() if attr not in owned}
             else:
