@@ -150,6 +150,8 @@ class ModelVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["model", "version_name"], name="unique_version_per_model")]
         indexes = [
             models.Index(fields=["approval_status", "gmt_create_time"], name="version_queue_idx"),
+            # Counting versions per status reads this small index alone, not the wide table.
+            models.Index(fields=["approval_status", "gone"], name="version_status_gone_idx"),
             models.Index(fields=["workspace", "approval_status", "gmt_create_time"], name="version_ws_status_idx"),
             models.Index(fields=["model", "gmt_create_time"], name="version_model_created_idx"),
             models.Index(fields=["gmt_create_time", "id"], name="version_created_idx"),
