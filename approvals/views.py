@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import audit_selectors, selectors
+from .audit import HASHED_FIELDS
 from .charts import metric_charts
 from .forms import AuditFilterForm, PageForm, VersionFilterForm
 from .metrics import compare_metrics, parse_metrics
@@ -129,20 +130,8 @@ class _Echo:
         return value
 
 
-CSV_COLUMNS = (
-    "seq",
-    "created_at",
-    "actor",
-    "action",
-    "workspace_id",
-    "model_id",
-    "model_name",
-    "version_name",
-    "payload",
-    "client_ip",
-    "prev_hash",
-    "hash",
-)
+# Everything the chain hashes, and the hash, so an export can be checked on its own.
+CSV_COLUMNS = (*HASHED_FIELDS, "hash")
 
 
 def _csv_cell(value: str) -> str:
