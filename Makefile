@@ -51,3 +51,10 @@ format: install-dev
 # only with 0 mismatches and 0 lost changes. tests/test_chaos_short.py runs --short in CI.
 chaos: install-dev
 	$(BIN)/python -m tests.chaos
+
+# Benchmarks (bench/RESULTS.md): pages at 100,000 versions beside Django admin, push
+# throughput and latency, sync against fetch, peak memory. Needs PostgreSQL and Redis
+# on loopback (as in CI); creates and drops its own database `bench` and flushes Redis
+# DB 13. About 10 minutes on 2 cores; never part of `make test`.
+bench: install
+	$(BIN)/python -m bench

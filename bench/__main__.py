@@ -1,0 +1,267 @@
+"""`python -m bench` (or `make bench`): run every benchmark and write bench/RESULTS.md.
+
+The runner owns everything a run creates — the PostgreSQL database, the Redis DB,
+the emulator and the step processes, a temporary folder — and removes it all on
+the way out, on failure and on Ctrl-C too. Each step runs in a process of its own
+so its peak memory is its own.
+
+    python -m bench                  # all of them
+    python -m bench --only sync,pages
+    python -m bench --profile sync   # also sample that step with py-spy into bench/profiles/
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import redis
+
+from bench.common import (
+    DB_NAME,
+    PG_SERVER,
+    ROOT,
+    Section,
+    broker_url,
+    database_url,
+    die_with_parent,
+    django_env,
+    free_port,
+    machine,
+    progress,
+)
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+STEPS = ("sync", "pages", "push")
+SYNC_VERSIONS = 100_000
+# Each step's ceiling, so a hung step cannot keep the run past its budget of 15 minutes.
+STEP_TIMEOUT = {"migrate": 120, "sync": 360, "seed_audit": 180, "pages": 300, "push": 300}
+
+
+class Run:
+    def __init__(self, keep: bool, profile_steps: tuple[str, ...] = ()) -> None:
+        self.keep = keep
+        self.profile_steps = profile_steps
+        shm = Path("/dev/shm")
+        # The emulator fsyncs its data file on every write; on tmpfs that stays PAI's latency, not our disk's.
+        self.tmp = Path(tempfile.mkdtemp(prefix="pai-bench-", dir=shm if shm.is_dir() else None))
+        self.processes: list[subprocess.Popen] = []
+        self.database_created = False
+
+    # ---- services ------------------------------------------------------------------
+
+    def create_database(self) -> None:
+        with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+        self.database_created = True
+
+    def drop_database(self) -> None:
+        if not self.database_created or self.keep:
+            return
+        with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        self.database_created = False
+
+    @staticmethod
+    def flush_redis() -> None:
+        client = redis.Redis.from_url(broker_url())
+        try:
+            client.flushdb()
+        finally:
+            client.close()
+
+    def start_emulator(self, *, size: int, latency_ms: int = 0) -> tuple[str, int]:
+        port = free_port()
+        data = self.tmp / f"pai-{size}.json"
+        command = [sys.executable, "manage.py", "pai_emulator", "--port", str(port), "--data", str(data)]
+        command += ["--seed-size", str(size), "--latency-ms", str(latency_ms)]
+        log = (self.tmp / f"emulator-{size}.log").open("wb")
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=django_env(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
+        )
+        self.processes.append(process)
+        deadline = time.monotonic() + 60
+        log_path = self.tmp / f"emulator-{size}.log"
+        while time.monotonic() < deadline:
+            if "PAI emulator at" in log_path.read_text(errors="replace"):
+                return f"http://127.0.0.1:{port}", process.pid
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"the emulator did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
+
+    def stop(self, process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        if process in self.processes:
+            self.processes.remove(process)
+
+    def step(self, name: str, module: str, *args: str) -> None:
+        """Run one step in its own process; its stderr (logs) goes to a file, shown if it fails."""
+        log_path = self.tmp / f"{name}.log"
+        command = [sys.executable, *(["-m", module] if module != "manage.py" else ["manage.py"]), *args]
+        if name in self.profile_steps:
+            # Sampled from outside, so the figures keep their speed; raw stacks, waits included.
+            out = ROOT / "bench" / "profiles" / f"{name}.txt"
+            out.parent.mkdir(exist_ok=True)
+            command = [
+                str(Path(sys.executable).with_name("py-spy")),
+                "record",
+                "--idle",
+                "--threads",
+                "--format",
+                "raw",
+                "-r",
+                "200",
+                "-o",
+                str(out),
+                "--",
+                *command,
+            ]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env=django_env(), stderr=log, preexec_fn=die_with_parent)
+            self.processes.append(process)
+            try:
+                code = process.wait(STEP_TIMEOUT[name])
+            except subprocess.TimeoutExpired:
+                self.stop(process)
+                raise RuntimeError(f"step {name} ran past {STEP_TIMEOUT[name]}s and was stopped") from None
+            self.processes.remove(process)
+        if code != 0:
+            tail = log_path.read_text(errors="replace")[-4000:]
+            raise RuntimeError(f"step {name} failed (exit {code}):\n{tail}")
+
+    def cleanup(self) -> None:
+        for process in list(self.processes):
+            with contextlib.suppress(Exception):
+                self.stop(process)
+        try:
+            self.drop_database()
+        except Exception as exc:
+            print(f"could not drop database {DB_NAME}: {exc}", file=sys.stderr)
+        with contextlib.suppress(Exception):
+            self.flush_redis()
+        if self.keep:
+            print(f"kept {self.tmp} and database {DB_NAME}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def write_results(sections: list[Section], info: dict[str, str], seconds: float) -> None:
+    """Replace the generated part of RESULTS.md; the hand-written findings around it stay."""
+    machine_rows = "\n".join(f"| {key} | {value} |" for key, value in info.items())
+    generated = "\n".join(
+        [
+            BEGIN,
+            "## Latest run",
+            "",
+            "| machine | |",
+            "|---|---|",
+            machine_rows,
+            f"| whole run | {seconds / 60:.1f} min |",
+            "",
+            *(section.markdown() for section in sections),
+            END,
+        ]
+    )
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n" + BEGIN + "\n" + END + "\n"
+    if BEGIN not in text:
+        text += "\n" + BEGIN + "\n" + END + "\n"
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    RESULTS.write_text(pattern.sub(lambda _m: generated, text, count=1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(STEPS), help=f"comma-separated steps from {', '.join(STEPS)}")
+    parser.add_argument(
+        "--profile", default="", help="comma-separated steps to sample with py-spy (bench/requirements.txt)"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (logs) and the database for a look"
+    )
+    args = parser.parse_args()
+    steps = [s for s in args.only.split(",") if s]
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
+    if "pages" in steps and "sync" not in steps:
+        parser.error("pages needs the data the sync step loads: add sync")
+
+    # SIGTERM (and SIGHUP) end the run like Ctrl-C does, through the clean-up below.
+    def interrupted(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
+
+    started = time.monotonic()
+    info = machine()
+    progress(f"machine: {info['cores']} cores, {info['memory']}, load {info['load average (1, 5, 15 min) at start']}")
+    run = Run(keep=args.keep, profile_steps=tuple(s for s in args.profile.split(",") if s))
+    sections: list[Section] = []
+    try:
+        progress(f"creating database {DB_NAME} on {PG_SERVER.rsplit('@', 1)[-1]} and flushing {broker_url()}")
+        run.create_database()
+        run.flush_redis()
+        run.step("migrate", "manage.py", "migrate", "--noinput", "-v", "0")
+        if "sync" in steps:
+            progress(f"starting the emulator with {SYNC_VERSIONS:,} synthetic versions")
+            emulator, emulator_pid = run.start_emulator(size=SYNC_VERSIONS)
+            out = str(run.tmp / "sync.json")
+            run.step("sync", "bench.sync", "--emulator", emulator, "--emulator-pid", str(emulator_pid), "--out", out)
+            sections.append(Section.load(run.tmp / "sync.json"))
+            print(sections[-1].markdown(), flush=True)
+            for process in list(run.processes):
+                run.stop(process)
+        if "pages" in steps:
+            progress("seeding the audit log to 200,000 events")
+            run.step("seed_audit", "bench.seed_audit", "--events", "200000")
+            run.step("pages", "bench.pages", "--out", str(run.tmp / "pages.json"))
+            sections.insert(0, Section.load(run.tmp / "pages.json"))
+            print(sections[0].markdown(), flush=True)
+        if "push" in steps:
+            run.step("push", "bench.push", "--out-dir", str(run.tmp))
+            for name in ("push_throughput", "push_e2e", "memory"):
+                sections.append(Section.load(run.tmp / f"{name}.json"))
+                print(sections[-1].markdown(), flush=True)
+        if "pages" in steps and "push" in steps:
+            # The web process's peak joins the worker's in the memory table.
+            pages, memory = sections[0], sections[-1]
+            memory.rows.append(["web process (pages benchmark, in-process requests)", *pages.figures["memory_row"]])
+        sections.sort(key=lambda s: s.title)
+        elapsed = time.monotonic() - started
+        write_results(sections, info, elapsed)
+        progress(f"done in {elapsed / 60:.1f} min; results in bench/RESULTS.md")
+        return 0
+    except KeyboardInterrupt as exc:
+        progress(f"interrupted ({exc}); cleaning up")
+        return 130
+    except Exception as exc:
+        progress(f"failed: {exc}")
+        return 1
+    finally:
+        run.cleanup()
+        progress("cleaned up: processes stopped, database dropped, Redis DB flushed")
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.exit(main())
