@@ -38,20 +38,7 @@ OBJECT_FIELDS = (
 )
 STRING_FIELDS = ("VersionDescription", "ApprovalStatus", "Options", "SourceType", "SourceId")
 # The body of UpdateModelVersion may hold any subset of these.
-UPDATABLE_FIELDS = (
-    "VersionDescription",
-    "ApprovalStatus",
-    "Metrics",
-    "TrainingSpec",
-    "InferenceSpec",
-    "EvaluationSpec",
-    "CompressionSpec",
-    "DistillationSpec",
-    "ExtraInfo",
-    "Options",
-    "SourceType",
-    "SourceId",
-)
+UPDATABLE_FIELDS = ("VersionDescription", "ApprovalStatus", *OBJECT_FIELDS, "Options", "SourceType", "SourceId")
 METRICS_MAX_CHARS = 8192
 VERSION_NAME_RE = re.compile(r"^\d+\.\d+\.\d+(_\w+)?$", re.ASCII)
 SOURCE_ID_RE = re.compile(r"^region=[^,=\s]+,workspaceId=[^,=\s]+,kind=(PipelineRun|ServiceJob),id=[^,=\s]+$")
