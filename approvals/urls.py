@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import fragments, views, views_compare, views_edit
+from . import fragments, views, views_compare, views_edit, views_push
 
 urlpatterns = [
     path("", views.review_queue, name="home"),
@@ -11,17 +11,17 @@ urlpatterns = [
     path("models/<str:model_id>/versions/<str:version_name>/decide/", views_edit.version_decide, name="version_decide"),
     path(
         "models/<str:model_id>/versions/<str:version_name>/resolve/",
-        views_edit.version_resolve_conflict,
+        views_push.version_resolve_conflict,
         name="version_resolve_conflict",
     ),
     path(
         "models/<str:model_id>/versions/<str:version_name>/retry-push/",
-        views_edit.version_retry_push,
+        views_push.version_retry_push,
         name="version_retry_push",
     ),
     path(
         "models/<str:model_id>/versions/<str:version_name>/push-state/",
-        views_edit.version_push_state,
+        views_push.version_push_state,
         name="version_push_state",
     ),
     path(

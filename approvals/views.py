@@ -25,6 +25,7 @@ from .forms import AuditFilterForm, PageForm, VersionFilterForm
 from .metrics import compare_metrics, parse_metrics
 from .models import ModelVersion, RegisteredModel
 from .permissions import AUDITOR, can_export_audit, role_required
+from .view_helpers import version_or_404
 from .views_edit import version_actions_context
 
 SPEC_FIELDS = (
@@ -76,10 +77,7 @@ def model_detail(request: HttpRequest, model_id: str) -> HttpResponse:
 
 @login_required
 def version_detail(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
-    try:
-        version = selectors.version_by_name(model_id, version_name)
-    except ModelVersion.DoesNotExist:
-        raise Http404(_("No such model version.")) from None
+    version = version_or_404(model_id, version_name)
     previous = selectors.previous_version(version)
     approved = selectors.latest_approved_version(version)
     others = [parse_metrics(v.metrics) if v is not None else None for v in (previous, approved)]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from . import selectors
 from .diffs import compare_versions
 from .models import ModelVersion
+from .view_helpers import version_or_404
 
 # The picker lists this many of the model's versions, newest first; older ones stay reachable by URL.
 PICKER_LIMIT = 200
@@ -18,10 +19,7 @@ PICKER_LIMIT = 200
 @login_required
 def version_compare(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """GET ?with=<version name>: the side-by-side diff; without it, against the previous version."""
-    try:
-        version = selectors.version_by_name(model_id, version_name)
-    except ModelVersion.DoesNotExist:
-        raise Http404(_("No such model version.")) from None
+    version = version_or_404(model_id, version_name)
     choices = list(
         version.model.versions.exclude(pk=version.pk)
         .only("id", "version_name", "approval_status", "gmt_create_time")

@@ -1,5 +1,5 @@
-"""The write side of the dashboard: edit, decide, resolve a conflict, retry a push,
-and the push-state fragment the version page polls.
+"""The write side of the dashboard: edit and decide (the push's own views are in
+views_push.py).
 
 Each view checks the role (403 otherwise, POSTs included), validates with a
 form, calls one service and shows its ApplicationError at the field it names or
@@ -9,71 +9,35 @@ disable here is only a courtesy, the services refuse the same things.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
 from .errors import ApplicationError
 from .forms_edit import (
     EDIT_FIELDS,
     FIELD_LABELS,
-    ConflictForm,
     DecisionForm,
     VersionEditForm,
-    pretty,
     rebase_edit_data,
 )
 from .metrics import compare_metrics, parse_metrics
-from .models import Approval, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
+from .models import Approval, ApprovalStatus, Change, ChangeKind, ModelVersion
 from .permissions import APPROVER, EDITOR, user_in_group
 from .security import client_ip
+from .view_helpers import groups_required, show_error, shown, to_detail, version_or_404
+from .views_push import push_state_context
 
-# The push is still moving: the page polls until it settles.
-ACTIVE_PUSH_STATES = (PushState.QUEUED, PushState.PUSHING, PushState.RETRYING)
 # What a reviewer reads besides the metrics before deciding, in PAI's order.
 SPEC_NAMES = tuple(
     name for name, _ in EDIT_FIELDS if name not in ("VersionDescription", "Metrics", "SourceType", "SourceId")
 )
-
-
-def groups_required(*group_names: str) -> Callable[..., Any]:
-    """Members of any of the groups only; staff are not implied, as the services do not imply them."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not any(user_in_group(request.user, name) for name in group_names):
-                raise PermissionDenied(_("This needs the %(roles)s role.") % {"roles": " or ".join(group_names)})
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator
-
-
-def _version(model_id: str, version_name: str) -> ModelVersion:
-    try:
-        return selectors.version_by_name(model_id, version_name)
-    except ModelVersion.DoesNotExist:
-        raise Http404(_("No such model version.")) from None
-
-
-def _to_detail(version: ModelVersion) -> HttpResponse:
-    return redirect("version_detail", version.model.model_id, version.version_name)
-
-
-def _show_error(form: Any, error: ApplicationError, field: str | None) -> None:
-    form.add_error(field if field in form.fields else None, error.message)
 
 
 # --- what the version page shows about acting on it ---------------------------
@@ -105,38 +69,6 @@ def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval])
     return ""
 
 
-def push_state_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
-    """What the push-state partial needs, for the page and for the polled fragment."""
-    user = request.user
-    can_fix = user_in_group(user, EDITOR) or user_in_group(user, APPROVER)
-    context: dict[str, Any] = {
-        "version": version,
-        "push_active": version.push_state in ACTIVE_PUSH_STATES,
-        "can_edit": user_in_group(user, EDITOR) and not version.gone,
-        "can_fix_push": can_fix,
-    }
-    if version.push_state == PushState.CONFLICT and version.conflict:
-        context["conflict_rows"] = conflict_rows(version)
-        context["conflict_form"] = ConflictForm(conflict=version.conflict) if can_fix else None
-    return context
-
-
-def conflict_rows(version: ModelVersion, form: ConflictForm | None = None) -> list[dict[str, Any]]:
-    """One row per field in conflict, with the form's error for its choice, if any."""
-    errors = form.errors if form is not None and form.is_bound else {}
-    return [
-        {
-            "field": field,
-            "label": FIELD_LABELS.get(field, field),
-            "base": _shown(sides.get("base")),
-            "theirs": _shown(sides.get("theirs")),
-            "yours": _shown(sides.get("yours")),
-            "error": " ".join(errors.get(f"keep_{field}", [])),
-        }
-        for field, sides in version.conflict.items()
-    ]
-
-
 def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
     """The version page's write side: Edit link, decision buttons, approvals so far, push state."""
     user = request.user
@@ -153,10 +85,6 @@ def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict
     }
 
 
-def _shown(value: Any) -> str:
-    return value if isinstance(value, str) else pretty(value)
-
-
 # --- edit ---------------------------------------------------------------------
 
 
@@ -165,8 +93,8 @@ def _diff_rows(form: VersionEditForm) -> list[dict[str, str]]:
         {
             "field": name,
             "label": FIELD_LABELS[name],
-            "before": _shown(form.current[name]),
-            "after": _shown(value),
+            "before": shown(form.current[name]),
+            "after": shown(value),
         }
         for name, value in form.changed_values().items()
     ]
@@ -181,7 +109,7 @@ def _stale(
     context["form"] = VersionEditForm(data, current=fresh, revision=version.revision)
     context["stale"] = {
         "rows": [
-            {"field": f, "label": FIELD_LABELS.get(f, f), "before": _shown(b), "after": _shown(a)}
+            {"field": f, "label": FIELD_LABELS.get(f, f), "before": shown(b), "after": shown(a)}
             for f, (b, a) in changed.items()
         ],
         "both": [FIELD_LABELS.get(f, f) for f in both],
@@ -193,7 +121,7 @@ def _stale(
 @require_http_methods(["GET", "POST"])
 def version_edit(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """GET: the form. POST: preview the changes; POST with confirm=1: save them."""
-    version = _version(model_id, version_name)
+    version = version_or_404(model_id, version_name)
     current, revision = version.pai_values(), version.revision
     context: dict[str, Any] = {"version": version, "model": version.model}
     if request.method == "GET":
@@ -231,10 +159,10 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
         version.refresh_from_db()
         return _stale(request, context, version, exc.changed)
     except ApplicationError as exc:
-        _show_error(form, exc, exc.field)
+        show_error(form, exc, exc.field)
         return render(request, "approvals/version_edit.html", context, status=400)
     messages.success(request, _("Saved. Pushing to PAI…"))
-    return _to_detail(version)
+    return to_detail(version)
 
 
 # --- decide -------------------------------------------------------------------
@@ -251,7 +179,7 @@ def _pending_changes(version: ModelVersion) -> list[dict[str, Any]]:
         {
             "change": change,
             "rows": [
-                {"field": f, "label": FIELD_LABELS.get(f, f), "before": _shown(b), "after": _shown(a)}
+                {"field": f, "label": FIELD_LABELS.get(f, f), "before": shown(b), "after": shown(a)}
                 for f, (b, a) in change.fields.items()
             ],
         }
@@ -263,7 +191,7 @@ def _pending_changes(version: ModelVersion) -> list[dict[str, Any]]:
 @require_http_methods(["GET", "POST"])
 def version_decide(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """GET ?status=Approved|Rejected: what is being decided, and the confirmation. POST: decide."""
-    version = _version(model_id, version_name)
+    version = version_or_404(model_id, version_name)
     status_code = 200
     if request.method == "POST":
         form = DecisionForm(request.POST)
@@ -277,7 +205,7 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
                     client_ip=client_ip(request),
                 )
             except ApplicationError as exc:
-                _show_error(form, exc, DecisionForm.SERVICE_FIELDS.get(exc.field or ""))
+                show_error(form, exc, DecisionForm.SERVICE_FIELDS.get(exc.field or ""))
                 version.refresh_from_db()
             else:
                 return _after_decision(request, version, outcome, form.cleaned_data["status"])
@@ -321,58 +249,4 @@ def _after_decision(
     else:
         done = _("Approved. Pushing to PAI…") if status == ApprovalStatus.APPROVED else _("Rejected. Pushing to PAI…")
         messages.success(request, done)
-    return _to_detail(version)
-
-
-# --- push: conflict, retry, the polled fragment -------------------------------
-
-
-@groups_required(EDITOR, APPROVER)
-@require_http_methods(["GET", "POST"])
-def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
-    """Choose per field: keep PAI's value or apply the dashboard's."""
-    version = _version(model_id, version_name)
-    form = ConflictForm(request.POST if request.method == "POST" else None, conflict=version.conflict or {})
-    status_code = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.version_resolve_conflict(
-                    version_id=version.pk, user=request.user, keep=form.keep(), client_ip=client_ip(request)
-                )
-            except ApplicationError as exc:
-                _show_error(form, exc, form.field_for(exc.field))
-            else:
-                messages.success(request, _("Conflict resolved. Pushing to PAI…"))
-                return _to_detail(version)
-        status_code = 400
-    context = {
-        "version": version,
-        "model": version.model,
-        "conflict_form": form,
-        "conflict_rows": conflict_rows(version, form) if version.conflict else [],
-    }
-    return render(request, "approvals/version_resolve.html", context, status=status_code)
-
-
-@groups_required(EDITOR, APPROVER)
-@require_POST
-def version_retry_push(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
-    version = _version(model_id, version_name)
-    try:
-        services.version_retry_push(version_id=version.pk, user=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Push queued again."))
-    return _to_detail(version)
-
-
-@login_required
-def version_push_state(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
-    """The push-state partial alone (or just the badge, ?part=badge), for the page's polling."""
-    version = _version(model_id, version_name)
-    if request.GET.get("part") == "badge":
-        context = {"version": version, "state": version.push_state, "poll": True}
-        return render(request, "approvals/_push_badge.html", context)
-    return render(request, "approvals/_push_state.html", push_state_context(request, version))
+    return to_detail(version)

@@ -1,0 +1,107 @@
+"""The push's side of the version page: its state (also as a polled fragment), a
+conflict resolved field by field, and a failed push queued again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import services
+from .errors import ApplicationError
+from .forms_edit import FIELD_LABELS, ConflictForm
+from .models import ModelVersion, PushState
+from .permissions import APPROVER, EDITOR, user_in_group
+from .security import client_ip
+from .view_helpers import groups_required, show_error, shown, to_detail, version_or_404
+
+# The push is still moving: the page polls until it settles.
+ACTIVE_PUSH_STATES = (PushState.QUEUED, PushState.PUSHING, PushState.RETRYING)
+
+
+def push_state_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
+    """What the push-state partial needs, for the page and for the polled fragment."""
+    user = request.user
+    can_fix = user_in_group(user, EDITOR) or user_in_group(user, APPROVER)
+    context: dict[str, Any] = {
+        "version": version,
+        "push_active": version.push_state in ACTIVE_PUSH_STATES,
+        "can_edit": user_in_group(user, EDITOR) and not version.gone,
+        "can_fix_push": can_fix,
+    }
+    if version.push_state == PushState.CONFLICT and version.conflict:
+        context["conflict_rows"] = conflict_rows(version)
+        context["conflict_form"] = ConflictForm(conflict=version.conflict) if can_fix else None
+    return context
+
+
+def conflict_rows(version: ModelVersion, form: ConflictForm | None = None) -> list[dict[str, Any]]:
+    """One row per field in conflict, with the form's error for its choice, if any."""
+    errors = form.errors if form is not None and form.is_bound else {}
+    return [
+        {
+            "field": field,
+            "label": FIELD_LABELS.get(field, field),
+            "base": shown(sides.get("base")),
+            "theirs": shown(sides.get("theirs")),
+            "yours": shown(sides.get("yours")),
+            "error": " ".join(errors.get(f"keep_{field}", [])),
+        }
+        for field, sides in version.conflict.items()
+    ]
+
+
+@groups_required(EDITOR, APPROVER)
+@require_http_methods(["GET", "POST"])
+def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    """Choose per field: keep PAI's value or apply the dashboard's."""
+    version = version_or_404(model_id, version_name)
+    form = ConflictForm(request.POST if request.method == "POST" else None, conflict=version.conflict or {})
+    status_code = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.version_resolve_conflict(
+                    version_id=version.pk, user=request.user, keep=form.keep(), client_ip=client_ip(request)
+                )
+            except ApplicationError as exc:
+                show_error(form, exc, form.field_for(exc.field))
+            else:
+                messages.success(request, _("Conflict resolved. Pushing to PAI…"))
+                return to_detail(version)
+        status_code = 400
+    context = {
+        "version": version,
+        "model": version.model,
+        "conflict_form": form,
+        "conflict_rows": conflict_rows(version, form) if version.conflict else [],
+    }
+    return render(request, "approvals/version_resolve.html", context, status=status_code)
+
+
+@groups_required(EDITOR, APPROVER)
+@require_POST
+def version_retry_push(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    version = version_or_404(model_id, version_name)
+    try:
+        services.version_retry_push(version_id=version.pk, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Push queued again."))
+    return to_detail(version)
+
+
+@login_required
+def version_push_state(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    """The push-state partial alone (or just the badge, ?part=badge), for the page's polling."""
+    version = version_or_404(model_id, version_name)
+    if request.GET.get("part") == "badge":
+        context = {"version": version, "state": version.push_state, "poll": True}
+        return render(request, "approvals/_push_badge.html", context)
+    return render(request, "approvals/_push_state.html", push_state_context(request, version))
