@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import AuditEvent, ModelVersion, RegisteredModel, Workspace
+from .services.workspaces import sync_request
+from .web.security import client_ip
 
 
 @admin.register(Workspace)
@@ -21,11 +23,9 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Workspace]) -> None:
-        # Imported here: the tasks module pulls in Celery and the PAI client.
-        from .tasks import sync_workspace_task
-
+        # The same service as the API's sync: audited, queued once the event is committed.
         for workspace in queryset:
-            sync_workspace_task.delay(workspace.pk)
+            sync_request(user=request.user, workspace_id=workspace.workspace_id, client_ip=client_ip(request))
         self.message_user(request, f"Sync queued for {queryset.count()} workspace(s).", messages.SUCCESS)
 
 

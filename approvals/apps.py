@@ -7,4 +7,4 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the sign-in signal receiver that starts a session's expiry clocks.
-        from . import security  # noqa: F401
+        from approvals.web import security  # noqa: F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -23,6 +25,10 @@ class SyncState(models.TextChoices):
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
+
+
+# A sync that started longer ago than this is presumed dead (killed worker) and may be replaced.
+SYNC_STALE_AFTER = timedelta(minutes=15)
 
 
 class PushState(models.TextChoices):

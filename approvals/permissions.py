@@ -16,10 +16,19 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 VIEWER = "viewer"
+
+
 EDITOR = "editor"
+
+
 APPROVER = "approver"
+
+
 AUDITOR = "auditor"
+
+
 ROLE_GROUPS = (VIEWER, EDITOR, APPROVER, AUDITOR)
+
 
 View = Callable[..., HttpResponse]
 
@@ -53,6 +62,21 @@ def role_required(group_name: str) -> Callable[[View], View]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not has_role(request.user, group_name):
                 raise PermissionDenied(_("This needs the %(role)s role.") % {"role": group_name})
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def groups_required(*group_names: str) -> Callable[..., Any]:
+    """Members of any of the groups only; staff are not implied, as the services do not imply them."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not any(user_in_group(request.user, name) for name in group_names):
+                raise PermissionDenied(_("This needs the %(roles)s role.") % {"roles": " or ".join(group_names)})
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)

@@ -1,5 +1,10 @@
 """Thin Celery tasks: each calls one service and logs the outcome.
 
+Task names are `approvals.tasks.<function>` and never change: queued messages
+carry them. Each body imports its service (the one function-level import the
+architecture allows, docs/architecture.md): services enqueue these tasks, so
+the tasks module itself imports nothing of the dashboard but the models.
+
 Sync tasks are not retried: the next beat runs them again, and a failed sync
 says what failed on the workspace. Push tasks reschedule themselves for the
 backoff the push pipeline asks for.
@@ -11,22 +16,20 @@ import logging
 
 from celery import shared_task
 
-from . import push
-from .errors import ApplicationError
-from .models import Workspace
-from .sync import STALE_AFTER, ensure_configured_workspaces, sync_workspace
+from approvals.models import SYNC_STALE_AFTER
 
 logger = logging.getLogger(__name__)
 
 # A sync may run as long as its claim lasts; past that another may take the workspace over.
-SYNC_TIME_LIMIT = int(STALE_AFTER.total_seconds())
+SYNC_TIME_LIMIT = int(SYNC_STALE_AFTER.total_seconds())
 
 
 @shared_task
 def sync_workspaces() -> int:
     """Queue one sync per workspace (those in PAI_WORKSPACE_IDS and those added in admin)."""
-    ensure_configured_workspaces()
-    pks = list(Workspace.objects.order_by("pk").values_list("pk", flat=True))
+    from approvals.services.workspaces import workspace_pks_to_sync
+
+    pks = workspace_pks_to_sync()
     for pk in pks:
         sync_workspace_task.delay(pk)
     return len(pks)
@@ -34,6 +37,10 @@ def sync_workspaces() -> int:
 
 @shared_task(soft_time_limit=SYNC_TIME_LIMIT - 60, time_limit=SYNC_TIME_LIMIT)
 def sync_workspace_task(workspace_pk: int) -> dict[str, object]:
+    from approvals.errors import ApplicationError
+    from approvals.models import Workspace
+    from approvals.sync import sync_workspace
+
     workspace = Workspace.objects.filter(pk=workspace_pk).first()
     if workspace is None:
         return {"ok": False, "error": "the workspace no longer exists"}
@@ -48,6 +55,8 @@ def sync_workspace_task(workspace_pk: int) -> dict[str, object]:
 
 @shared_task
 def push_version(version_id: int) -> str:
+    from approvals.services import push
+
     outcome = push.push_version(version_id=version_id)
     if outcome.retry_in is not None:
         push_version.apply_async((version_id,), countdown=outcome.retry_in)
@@ -57,6 +66,8 @@ def push_version(version_id: int) -> str:
 @shared_task
 def sweep_overdue_pushes() -> int:
     """Re-enqueue pushes owed for over a minute: a broker down at commit time loses nothing."""
+    from approvals.services import push
+
     ids = push.overdue_versions()
     for version_id in ids:
         push_version.delay(version_id)

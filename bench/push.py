@@ -139,7 +139,7 @@ def main() -> None:
     from approvals.pai.client import PaiClient, credentials
     from approvals.pai.emulator import EmulatorServer
     from approvals.permissions import EDITOR
-    from approvals.services import version_edit
+    from approvals.services.versions import version_edit
     from approvals.sync import sync_workspace
     from registry_ui.celery import app
 

@@ -34,8 +34,8 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from approvals import audit
     from approvals.models import AuditEvent, ModelVersion
+    from approvals.services import audit
 
     started = time.monotonic()
     last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()

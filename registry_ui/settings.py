@@ -44,10 +44,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "approvals.security.SessionExpiryMiddleware",
+    "approvals.web.security.SessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "approvals.middleware.TimezoneMiddleware",
+    "approvals.web.middleware.TimezoneMiddleware",
     # Last: turns a login refused for a lockout into the login page with the reason.
     "axes.middleware.AxesMiddleware",
 ]
@@ -255,7 +255,7 @@ HEALTHZ_TIMEOUT_SECONDS = env.float("HEALTHZ_TIMEOUT_SECONDS", default=2.0)
 
 # Sessions end after SESSION_IDLE_TIMEOUT_SECONDS without a request from the person
 # (the pages' background polls do not count) and SESSION_COOKIE_AGE after sign-in
-# at the latest (approvals.security.SessionExpiryMiddleware).
+# at the latest (approvals.web.security.SessionExpiryMiddleware).
 SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=60 * 60)
 SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_SECONDS", default=8 * 60 * 60)
 
@@ -287,13 +287,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A fixed cool-off: more tries while locked do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "approvals.security.lockout_response"
-AXES_USERNAME_CALLABLE = "approvals.security.attempted_username"
+AXES_LOCKOUT_CALLABLE = "approvals.web.security.lockout_response"
+AXES_USERNAME_CALLABLE = "approvals.web.security.attempted_username"
 # Behind N proxies that append to X-Forwarded-For, the client is the Nth address from
 # the right; with none (0) only the connection's own address counts: the header is
 # whatever the client says.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "approvals.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "approvals.web.security.client_ip"
 
 # Static files: hashed names and compressed copies, served by whitenoise, in production
 # (`collectstatic` first); plain files from the app folders in the demo and the tests.

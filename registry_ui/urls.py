@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from approvals.health import healthz
+from approvals.web.views.health import healthz
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -10,7 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/", include("approvals.api.urls")),
-    path("tokens/", include("approvals.urls_tokens")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("approvals.urls")),
+    path("", include("approvals.web.urls")),
 ]

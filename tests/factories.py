@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from approvals.audit import append_event
 from approvals.models import Approval, AuditEvent, Change, ModelVersion, RegisteredModel, Workspace
 from approvals.permissions import ROLE_GROUPS
+from approvals.services.audit import append_event
 
 _counter = itertools.count(1)
 BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)

@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from approvals.api.tokens import api_token_create
 from approvals.permissions import ROLE_GROUPS
+from approvals.services.tokens import api_token_create
 from tests.factories import make_model, make_role_users, make_user, make_version, results_metrics
 
 ROLES = (*ROLE_GROUPS, "staff")

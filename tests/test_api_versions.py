@@ -257,7 +257,7 @@ def test_without_if_match_the_edit_is_based_on_the_current_revision(clients, ver
 
 def test_a_save_that_races_another_is_409_with_what_changed(clients, users, version, monkeypatch):
     from approvals import services
-    from approvals.api import views
+    from approvals.api.views import versions as views
 
     # Someone saves between the API reading the revision and the service locking the row.
     real = views.base_revision

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from approvals.audit import verify_chain
 from approvals.models import AuditEvent, PushState
 from approvals.pai_clients import client_for as pai_client_for
+from approvals.services.audit import verify_chain
 from tests.fixtures_worker import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker_process")]

@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 
-from approvals.audit import GENESIS_HASH, append_event, event_hash, verify_chain
 from approvals.models import AuditEvent
+from approvals.services.audit import GENESIS_HASH, append_event, event_hash, verify_chain
 from tests.conftest import need_service
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"

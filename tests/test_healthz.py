@@ -82,7 +82,7 @@ class BrokenConnection:
 
 
 def test_a_database_that_is_down_answers_503_naming_only_the_kind_of_error(client, monkeypatch):
-    monkeypatch.setattr("approvals.health.connection", BrokenConnection())
+    monkeypatch.setattr("approvals.web.views.health.connection", BrokenConnection())
 
     response, body = get(client)
 

@@ -1,10 +1,4 @@
-from approvals.metrics import (
-    NO_DATASET,
-    compare_metrics,
-    format_value,
-    key_metric_columns,
-    parse_metrics,
-)
+from approvals.display.metrics import NO_DATASET, compare_metrics, format_value, key_metric_columns, parse_metrics
 from tests.factories import results_metrics
 
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from approvals import services, tasks
-from approvals.audit import verify_chain
 from approvals.models import AuditEvent, ModelVersion, PushState
 from approvals.pai_clients import client_for
+from approvals.services.audit import verify_chain
 from tests.fixtures_worker import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker_process")]

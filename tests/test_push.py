@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from approvals import push, services
+from approvals import services
+from approvals.errors import ApplicationError
 from approvals.models import AuditEvent, Change, ModelVersion, PushState
 from approvals.pai_clients import client_for
+from approvals.services import push
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +169,7 @@ def test_a_permanent_failure_is_failed_with_pai_code_and_blocks_decisions(versio
     version.refresh_from_db()
     assert version.push_state == PushState.FAILED and "ModelVersionNotFound" in version.push_error
     assert AuditEvent.objects.filter(action="push.failed").exists()
-    with pytest.raises(services.ApplicationError, match="failed"):
+    with pytest.raises(ApplicationError, match="failed"):
         services.version_decide(version_id=version.pk, user=approver, status="Approved")
     assert push.push_version(version_id=version.pk).state == "nothing to do"
 

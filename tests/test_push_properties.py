@@ -18,9 +18,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
-from approvals import push, services
+from approvals import services
 from approvals.models import Change, ModelVersion, PushState
 from approvals.pai_clients import client_for, reset_clients
+from approvals.services import push
 
 pytestmark = pytest.mark.django_db
 

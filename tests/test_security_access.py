@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from approvals.api.tokens import api_token_create
 from approvals.models import ApiToken, PushState
+from approvals.services.tokens import api_token_create
 from tests.factories import make_role_users, make_user, make_version, write_state
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from approvals.forms_edit import EDIT_FIELDS
 from approvals.models import ApiToken, PushState
+from approvals.web.forms.edit import EDIT_FIELDS
 from tests.factories import make_role_users, make_version, write_state
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from approvals.api.tokens import api_token_create
-from approvals.security import SEEN_KEY, STARTED_KEY, client_ip
+from approvals.services.tokens import api_token_create
+from approvals.web.security import SEEN_KEY, STARTED_KEY, client_ip
 from tests.factories import make_user, make_version
 
 pytestmark = pytest.mark.django_db

@@ -17,10 +17,11 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from approvals import push, services
-from approvals.api.tokens import api_token_create
+from approvals import services
 from approvals.models import ModelVersion, PushState, Workspace
 from approvals.pai_clients import reset_clients
+from approvals.services import push
+from approvals.services.tokens import api_token_create
 from approvals.sync import sync_workspace
 from registry_ui.celery import app
 from tests.factories import make_user

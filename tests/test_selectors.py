@@ -4,9 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from approvals import audit_selectors, selectors
-from approvals.audit_selectors import AuditFilters
-from approvals.selectors import VersionFilters
+from approvals import selectors
+from approvals.display.source_id import parse_source_id
+from approvals.selectors import audit as audit_selectors
+from approvals.selectors.audit import AuditFilters
+from approvals.selectors.versions import VersionFilters
 from tests.factories import at, make_event, make_model, make_version, make_versions, make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -212,11 +214,11 @@ def test_the_history_of_a_version_is_its_events_newest_first(catalog):
 
 
 def test_a_source_id_is_split_into_region_workspace_kind_and_id():
-    parts = selectors.parse_source_id("region=cn-shanghai,workspaceId=12345,kind=ServiceJob,id=dlc-abc")
+    parts = parse_source_id("region=cn-shanghai,workspaceId=12345,kind=ServiceJob,id=dlc-abc")
 
     assert parts == {"region": "cn-shanghai", "workspace": "12345", "kind": "ServiceJob", "id": "dlc-abc"}
-    assert selectors.parse_source_id("my own notebook") is None
-    assert selectors.parse_source_id("") is None
+    assert parse_source_id("my own notebook") is None
+    assert parse_source_id("") is None
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals import selectors
-from approvals.selectors import VersionFilters
+from approvals.selectors import pagination
+from approvals.selectors.versions import VersionFilters
 from tests.factories import at, make_model, make_version, make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def thirty_versions():
 def test_a_deep_page_shows_the_rows_a_plain_offset_shows(thirty_versions, monkeypatch, sort):
     queryset = selectors.version_list(VersionFilters(sort=sort))
     expected = [v.pk for v in queryset]
-    monkeypatch.setattr(selectors, "DEFERRED_JOIN_OFFSET", 5)
+    monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", 5)
     for number in range(1, 5):
         page = selectors.paginate(queryset, page=number, page_size=7)
         assert [v.pk for v in page.items] == expected[(number - 1) * 7 : number * 7]
@@ -34,7 +35,7 @@ def test_a_deep_page_shows_the_rows_a_plain_offset_shows(thirty_versions, monkey
 
 
 def test_a_deep_page_costs_two_queries_and_keeps_its_related_rows(thirty_versions, monkeypatch):
-    monkeypatch.setattr(selectors, "DEFERRED_JOIN_OFFSET", 5)
+    monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", 5)
     queryset = selectors.version_list(VersionFilters(search="model-1"))
     with CaptureQueriesContext(connection) as queries:
         page = selectors.paginate(queryset, page=3, page_size=4)  # skips 8 rows: past the threshold

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from approvals import services
-from approvals.errors import ApplicationError
+from approvals.errors import ApplicationError, StaleEdit
 from approvals.models import (
     Approval,
     AuditEvent,
@@ -110,7 +110,7 @@ def test_it_refuses_an_edit_that_changes_nothing(version, editor):
 
 def test_it_refuses_a_save_from_a_stale_page_and_says_what_changed(version, editor):
     edit(version, editor, VersionDescription="by someone else")
-    with pytest.raises(services.StaleEdit) as caught:
+    with pytest.raises(StaleEdit) as caught:
         services.version_edit(
             version_id=version.pk, user=editor, values={"VersionDescription": "mine"}, base_revision=0
         )

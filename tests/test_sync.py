@@ -13,11 +13,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from approvals import sync
-from approvals.audit import verify_chain
 from approvals.errors import ApplicationError
 from approvals.models import AuditEvent, Change, ChangeKind, ModelVersion, RegisteredModel, SyncState, Workspace
 from approvals.pai.client import Page, PaiClient, credentials
 from approvals.pai.errors import PaiServerError, PaiThrottled
+from approvals.services.audit import verify_chain
 from approvals.sync import SyncFailed, ensure_configured_workspaces, sync_workspace
 from tests.fixtures_pai import PAI_KEY_ID, PAI_KEY_SECRET
 

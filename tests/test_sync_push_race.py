@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from approvals import push, services
+from approvals import services
 from approvals.models import AuditEvent, ModelVersion
 from approvals.pai.client import PaiClient
 from approvals.pai_clients import client_for
+from approvals.services import push
 from approvals.sync import sync_workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)

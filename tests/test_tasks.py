@@ -6,8 +6,9 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from approvals import push, tasks
+from approvals import tasks
 from approvals.models import ModelVersion, SyncState, Workspace
+from approvals.services import push
 from registry_ui.celery import app
 from tests.fixtures_worker import wait_for
 

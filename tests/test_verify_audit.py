@@ -5,8 +5,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from approvals.audit import append_event
 from approvals.models import AuditEvent
+from approvals.services.audit import append_event
 
 TABLE = AuditEvent._meta.db_table
 
@@ -79,7 +79,7 @@ def test_it_names_swapped_events(five_events, capsys):
 
 def test_it_catches_a_recomputed_hash_that_no_longer_links(five_events, capsys):
     # An intruder who edits #3 and fixes up its own hash still breaks #4's link.
-    from approvals.audit import event_hash
+    from approvals.services.audit import event_hash
 
     event = AuditEvent.objects.get(seq=3)
     event.actor = "mallory"

@@ -47,7 +47,9 @@ def test_audit_events_can_be_read_in_admin_but_not_added_changed_or_deleted(clie
     assert AuditEvent.objects.get(pk=event.pk).actor == "PAI"
 
 
-def test_sync_now_queues_a_sync_for_each_chosen_workspace(client, staff, monkeypatch):
+def test_sync_now_queues_a_sync_for_each_chosen_workspace(
+    client, staff, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
     try:
         tasks = importlib.import_module("approvals.tasks")
@@ -59,13 +61,17 @@ def test_sync_now_queues_a_sync_for_each_chosen_workspace(client, staff, monkeyp
     )
     first, second, _ = make_workspace(), make_workspace(), make_workspace()
 
-    response = client.post(
-        reverse("admin:approvals_workspace_changelist"),
-        {"action": "sync_now", "_selected_action": [first.pk, second.pk]},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:approvals_workspace_changelist"),
+            {"action": "sync_now", "_selected_action": [first.pk, second.pk]},
+            follow=True,
+        )
 
     assert sorted(queued) == sorted([first.pk, second.pk])
+    # The admin's door goes through the same service as the API: the request is audited.
+    requested = AuditEvent.objects.filter(action="sync.requested").values_list("workspace_id", flat=True)
+    assert sorted(requested) == sorted([first.workspace_id, second.workspace_id])
     assert "Sync queued for 2 workspace(s)." in response.content.decode()
 
 

@@ -8,9 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from approvals.charts import metric_charts
-from approvals.diffs import line_diff
+from approvals.display.diffs import line_diff
 from approvals.models import Workspace
+from approvals.web.helpers import charts_of
 from tests.factories import BASE_TIME, make_model, make_user, make_version
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def model():
 
 
 def test_a_chart_puts_versions_in_creation_order_with_lower_values_lower_on_the_plot(model):
-    charts = metric_charts(model)
+    charts = charts_of(model)
 
     [group] = charts.datasets
     [chart] = group.charts

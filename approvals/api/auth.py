@@ -10,8 +10,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from approvals.errors import ApplicationError
-
-from .tokens import api_token_authenticate
+from approvals.services.tokens import api_token_authenticate
 
 
 class BearerTokenAuthentication(BaseAuthentication):

@@ -9,17 +9,18 @@ request named them: PAI's names in bodies, the query parameter in query strings.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from approvals.errors import ApplicationError
-from approvals.services import StaleEdit
+from approvals.errors import ApplicationError, BodyTooLarge, PreconditionFailed, PreconditionRequired, StaleEdit
 
 ERROR_CODES = (
     "invalid",
@@ -35,32 +36,17 @@ ERROR_CODES = (
     "stale",
     "precondition_failed",
     "too_large",
+    "precondition_required",
     "throttled",
 )
 
-
-class BodyTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-    default_detail = "The body is too large."
-
-
-class _Changed(exceptions.APIException):
-    """An edit based on an older revision; `changed` says what happened since."""
-
-    def __init__(self, message: str, changed: dict[str, list[Any]]) -> None:
-        super().__init__(message)
-        self.changed = changed
-
-
-class Stale(_Changed):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "stale"
-
-
-class PreconditionFailed(_Changed):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_code = "precondition_failed"
+# The kinds of ApplicationError that are not a plain 400, most specific first.
+STATUS_OF: dict[type[ApplicationError], tuple[int, str]] = {
+    PreconditionFailed: (status.HTTP_412_PRECONDITION_FAILED, "precondition_failed"),
+    StaleEdit: (status.HTTP_409_CONFLICT, "stale"),
+    PreconditionRequired: (status.HTTP_428_PRECONDITION_REQUIRED, "precondition_required"),
+    BodyTooLarge: (status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large"),
+}
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -91,13 +77,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied(str(exc) or None)
 
     headers: dict[str, str] = {}
-    if isinstance(exc, StaleEdit):
-        # A save raced another one after the precondition (if any) held.
-        exc = Stale(exc.message, exc.changed)
     if isinstance(exc, ApplicationError):
-        code = "invalid" if exc.field else "refused"
+        status_code, code = next((pair for kind, pair in STATUS_OF.items() if isinstance(exc, kind)), (400, ""))
+        code = code or ("invalid" if exc.field else "refused")
         fields = {exc.field: [exc.message]} if exc.field else {}
-        data, status_code = _body(code, exc.message, fields), status.HTTP_400_BAD_REQUEST
+        extra = {"changed": exc.changed} if isinstance(exc, StaleEdit) else {}
+        data = _body(code, exc.message, fields, **extra)
     elif isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         general = fields.pop("non_field_errors", [])
@@ -111,8 +96,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         data, status_code = _body("invalid", message, fields), exc.status_code
     elif isinstance(exc, exceptions.APIException):
         code = getattr(exc.detail, "code", None) or exc.default_code
-        extra = {"changed": exc.changed} if isinstance(exc, _Changed) else {}
-        data, status_code = _body(str(code), str(exc.detail), **extra), exc.status_code
+        data, status_code = _body(str(code), str(exc.detail)), exc.status_code
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None) is not None:
@@ -124,3 +108,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         data["code"] = str(exc.default_code) if isinstance(exc, exceptions.APIException) else "invalid"
     set_rollback()
     return Response(data, status=status_code, headers=headers)
+
+
+F = TypeVar("F", bound=forms.Form)
+
+
+def valid(form: F) -> F:
+    if not form.is_valid():
+        raise ValidationError({name: list(messages) for name, messages in form.errors.items()})
+    return form

@@ -9,7 +9,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from .errors import BodyTooLarge
+from approvals.errors import BodyTooLarge
 
 
 def _refuse_constant(name: str) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from .serializers import ErrorOutput
+from approvals.api.serializers import ErrorOutput
+from approvals.selectors.pagination import PAGE_SIZES
 
 DESCRIPTIONS = {
     400: "Invalid input: `fields` names each field (PAI's names in bodies, the parameter in query strings); "
@@ -21,12 +22,18 @@ DESCRIPTIONS = {
     415: "The body is not JSON (send Content-Type: application/json).",
     429: "Too many requests for this user; Retry-After says when to try again.",
 }
+
+
 RETRY_AFTER = OpenApiParameter(
     "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, description="Seconds to wait.", response=[429]
 )
+
+
 WWW_AUTHENTICATE = OpenApiParameter(
     "WWW-Authenticate", OpenApiTypes.STR, OpenApiParameter.HEADER, description="Bearer.", response=[401]
 )
+
+
 ETAG = OpenApiParameter(
     "ETag",
     OpenApiTypes.STR,
@@ -34,6 +41,8 @@ ETAG = OpenApiParameter(
     description='The version\'s revision, quoted (e.g. "3"): send it back in If-Match.',
     response=[200],
 )
+
+
 READ = (401, 403, 429)
 
 
@@ -58,3 +67,28 @@ def closed_request_bodies(result: dict[str, Any], **kwargs: Any) -> dict[str, An
                 if parameter.get("in") == "query":
                     parameter["allowEmptyValue"] = True
     return result
+
+
+HEADERS = [RETRY_AFTER, WWW_AUTHENTICATE]
+
+
+CURSOR = OpenApiParameter("cursor", str, description="From a page's `next` or `previous` link.")
+
+
+PER_PAGE = OpenApiParameter("per_page", int, enum=list(PAGE_SIZES), description="Rows per page (default 25).")
+
+
+PATH = [
+    OpenApiParameter("ModelId", str, OpenApiParameter.PATH, description="PAI's ModelId."),
+    OpenApiParameter("VersionName", str, OpenApiParameter.PATH, description="e.g. 1.0.0"),
+]
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='The ETag of the version you read (e.g. "3"). When it is not the current revision the edit '
+    "is refused with 412. Without If-Match the edit is based on the current revision: it can only be "
+    "refused as stale (409) if someone saves in the instant between.",
+)

@@ -9,7 +9,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from approvals.forms_edit import parse_json_text
 from approvals.models import ApprovalStatus, PushState, SyncState
 from approvals.pai.fields import (
     FORMAT_TYPES,
@@ -19,9 +18,11 @@ from approvals.pai.fields import (
     SOURCE_ID_FORMAT,
     SOURCE_TYPES,
 )
+from approvals.web.forms.json_fields import parse_json_text
 
 from .errors import ERROR_CODES
 from .fields import PaiChoice, PaiObject, PaiString
+from .links import model_versions_url, version_url, workspace_url
 
 OBJECT_HELP = {name: "A JSON object; it replaces the stored one whole." for name in OBJECT_FIELDS}
 OBJECT_HELP["Metrics"] = f"A JSON object, at most {METRICS_MAX_CHARS:,} characters once serialized compactly."
@@ -114,8 +115,6 @@ class _VersionBase(serializers.Serializer):
     url = serializers.SerializerMethodField()
 
     def get_url(self, version: Any) -> str:
-        from .urls import version_url
-
         return version_url(self.context.get("request"), version)
 
 
@@ -174,8 +173,6 @@ class ModelOutput(serializers.Serializer):
     versions_url = serializers.SerializerMethodField()
 
     def get_versions_url(self, model: Any) -> str:
-        from .urls import model_versions_url
-
         return model_versions_url(self.context.get("request"), model)
 
 
@@ -206,8 +203,6 @@ class WorkspaceOutput(serializers.Serializer):
     url = serializers.SerializerMethodField(help_text="Where to watch the sync.")
 
     def get_url(self, workspace: Any) -> str:
-        from .urls import workspace_url
-
         return workspace_url(self.context.get("request"), workspace)
 
 

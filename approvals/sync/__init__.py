@@ -7,8 +7,9 @@ versions. What PAI changed since the last sync becomes an audit event by actor
 the listing that says so was complete.
 """
 
+from ..errors import SyncFailed
 from .mapping import parse_time
-from .result import SyncFailed, SyncResult
-from .run import STALE_AFTER, ensure_configured_workspaces, sync_workspace
+from .result import SyncResult
+from .run import ensure_configured_workspaces, sync_workspace
 
-__all__ = ["STALE_AFTER", "SyncFailed", "SyncResult", "ensure_configured_workspaces", "parse_time", "sync_workspace"]
+__all__ = ["SyncFailed", "SyncResult", "ensure_configured_workspaces", "parse_time", "sync_workspace"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import ApplicationError
-
 
 @dataclass
 class SyncResult:
@@ -22,14 +20,6 @@ class SyncResult:
     error: str = ""
     seconds: float = 0.0
     skipped_gone_checks: list[str] = field(default_factory=list)
-
-
-class SyncFailed(ApplicationError):
-    """The sync stopped; what it synced before stays, and `result` counts it."""
-
-    def __init__(self, message: str, *, result: SyncResult) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 ProgressCallback = Callable[[SyncResult], None]

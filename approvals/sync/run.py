@@ -5,27 +5,25 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from ..errors import ApplicationError
-from ..models import RegisteredModel, SyncState, Workspace
+from ..errors import ApplicationError, SyncFailed
+from ..models import SYNC_STALE_AFTER, RegisteredModel, SyncState, Workspace
 from ..pai.client import PaiClient
 from ..pai.errors import PaiError, PaiRequestError
+from ..pai_clients import client_for
 from . import fetch
 from .fetch import LIST_ORDER, Listing, fetch_page, list_all
 from .progress import progress_figures
-from .result import ProgressCallback, SyncFailed, SyncResult
+from .result import ProgressCallback, SyncResult
 from .upsert import mark_model_gone, mark_seen, upsert_models, upsert_versions
 
 logger = logging.getLogger(__name__)
-
-# A sync that started longer ago than this is presumed dead (killed worker) and may be replaced.
-STALE_AFTER = timedelta(minutes=15)
 
 
 def _claim(workspace: Workspace, now: datetime) -> None:
@@ -35,7 +33,7 @@ def _claim(workspace: Workspace, now: datetime) -> None:
         .filter(
             ~Q(sync_state=SyncState.RUNNING)
             | Q(sync_started_at__isnull=True)
-            | Q(sync_started_at__lt=now - STALE_AFTER)
+            | Q(sync_started_at__lt=now - SYNC_STALE_AFTER)
         )
         .update(sync_state=SyncState.RUNNING, sync_started_at=now, sync_error="", sync_progress={})
     )
@@ -148,8 +146,6 @@ def sync_workspace(
     halfway; everything synced before the failure stays.
     """
     if client is None:
-        from ..pai_clients import client_for
-
         client = client_for(workspace)
     started = timezone.now()
     clock = time.monotonic()

@@ -14,7 +14,8 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import F, Q
 
-from .. import audit
+from approvals.services import audit
+
 from ..models import UPDATABLE_ATTRS, Change, ChangeKind, ModelVersion, RegisteredModel, Workspace
 from .fetch import Listing
 from .mapping import LOCALLY_OWNED, MODEL_FIELDS, VERSION_FIELDS, field_diff, mapped, parse_time

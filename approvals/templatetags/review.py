@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from approvals import labels
+from approvals.display import labels
 
 register = template.Library()
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from django.db.models import F
 
-from approvals.audit import verify_chain
 from approvals.models import UPDATABLE_ATTRS, AuditEvent, Change, ModelVersion, PushState
 from approvals.pai.client import PaiClient
+from approvals.services.audit import verify_chain
 from approvals.sync.mapping import version_value
 
 from .users import Entry

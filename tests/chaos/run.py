@@ -109,7 +109,8 @@ class Sweeper(threading.Thread):
         self.broker_errors = 0
 
     def run(self) -> None:
-        from approvals import push, tasks
+        from approvals import tasks
+        from approvals.services import push
 
         while not self.stopping.wait(self.every):
             try:

@@ -74,9 +74,9 @@ class Scenario:
         put_faults(self.emulator_url, FAULTS)
 
     def _sync_and_people(self) -> None:
-        from approvals.api.tokens import api_token_create
         from approvals.models import ModelVersion, Workspace
         from approvals.pai.emulator.seed import WORKSPACES
+        from approvals.services.tokens import api_token_create
         from approvals.sync import sync_workspace
         from tests.factories import make_user
 

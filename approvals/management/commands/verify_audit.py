@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from approvals.audit import verify_chain
+from approvals.services.audit import verify_chain
 
 
 class Command(BaseCommand):

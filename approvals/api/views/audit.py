@@ -1,0 +1,72 @@
+"""The audit log (auditors and staff, JSON or CSV), starting a sync (staff) and
+watching it (anyone signed in)."""
+
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from approvals.api import serializers
+from approvals.api.errors import valid
+from approvals.api.pagination import Ordering, cursor_page
+from approvals.api.permissions import AuditReaders
+from approvals.api.schema import CURSOR, HEADERS, PER_PAGE, errors
+from approvals.selectors import audit as audit_selectors
+from approvals.web.exports import csv_lines
+from approvals.web.forms.filters import AuditFilterForm, cursor_form
+
+FORMATS = ("json", "csv")
+
+
+class AuditApi(APIView):
+    permission_classes = [*APIView.permission_classes, AuditReaders]
+
+    @extend_schema(
+        operation_id="audit_list",
+        tags=["audit"],
+        summary="The audit log with the audit page's filters: JSON pages (newest first) or all of it as CSV",
+        parameters=[
+            OpenApiParameter("workspace", str, description="WorkspaceId."),
+            OpenApiParameter("model", str, description="ModelId."),
+            OpenApiParameter("version", str, description="VersionName."),
+            OpenApiParameter("actor", str, description="A username, PAI or system."),
+            OpenApiParameter("action", str, description="e.g. version.edited, version.approved, push.done."),
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description="From this day (the site's time zone)."),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description="To this day, inclusive."),
+            OpenApiParameter("format", str, enum=list(FORMATS), description="csv: every match, oldest first."),
+            PER_PAGE,
+            CURSOR,
+            *HEADERS,
+        ],
+        responses={
+            (200, "application/json"): serializers.AuditEventPage,
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With ?format=csv."),
+            **errors(400),
+        },
+    )
+    def get(self, request: Request) -> Response | StreamingHttpResponse:
+        form = valid(AuditFilterForm(request.query_params))
+        paging = valid(cursor_form(request.query_params))
+        output = request.query_params.get("format") or "json"
+        if output not in FORMATS:
+            raise ValidationError({"format": [f"format must be one of {', '.join(FORMATS)}."]})
+        if output == "csv":
+            response = StreamingHttpResponse(csv_lines(form.filters()), content_type="text/csv; charset=utf-8")
+            stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+            response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+            return response
+        page = cursor_page(
+            audit_selectors.audit_events(form.filters()),
+            Ordering(paths=("seq",), descending=True),
+            request=request,
+            cursor=paging.cleaned_data["cursor"],
+            page_size=paging.page_size,
+        )
+        rows = serializers.AuditEventOutput(page.items, many=True).data
+        return Response({"next": page.next_url, "previous": page.previous_url, "results": rows})

@@ -1,0 +1,215 @@
+"""Versions and models: list, read, edit, decide, history. Thin: validate, call one
+service, answer. Every rule is the services'; their ApplicationError becomes a 400
+in errors.exception_handler."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from approvals import selectors, services
+from approvals.api import serializers
+from approvals.api.errors import valid
+from approvals.api.pagination import Ordering, cursor_page
+from approvals.api.permissions import Approvers, EditorsWrite
+from approvals.api.schema import CURSOR, ETAG, HEADERS, IF_MATCH, PATH, PER_PAGE, errors
+from approvals.errors import PreconditionFailed, StaleEdit
+from approvals.models import Approval, ApprovalStatus, ModelVersion, SourceType
+from approvals.pai.fields import FORMAT_TYPES, FRAMEWORK_TYPES
+from approvals.selectors import audit as audit_selectors
+from approvals.selectors.audit import AuditFilters
+from approvals.selectors.versions import VERSION_SORTS
+from approvals.web.forms.filters import VERSION_SORT_CHOICES, VersionFilterForm, cursor_form
+from approvals.web.security import client_ip
+
+NULLABLE = frozenset({"gmt_create_time", "gmt_modified_time"})
+
+
+def etag(version: ModelVersion) -> str:
+    return f'"{version.revision}"'
+
+
+def get_version(model_id: str, version_name: str) -> ModelVersion:
+    # NUL cannot be in a PAI identifier, and PostgreSQL refuses it in a query.
+    if "\x00" in model_id or "\x00" in version_name:
+        raise Http404
+    try:
+        return (
+            ModelVersion.objects.select_related("model", "workspace")
+            .prefetch_related("approvals__approver")
+            .get(model__model_id=model_id, version_name=version_name)
+        )
+    except ModelVersion.DoesNotExist:
+        raise Http404 from None
+
+
+def base_revision(request: Request, version: ModelVersion) -> int:
+    """The revision the edit is based on: If-Match's, or the current one when there is none."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return version.revision
+    tags = [tag.strip() for tag in header.split(",")]
+    if "*" in tags:
+        return version.revision
+    revisions = []
+    for tag in tags:
+        bare = tag[1:-1] if len(tag) >= 2 and tag[0] == tag[-1] == '"' else tag
+        if bare.isascii() and bare.isdigit() and len(bare) < 10:
+            revisions.append(int(bare))
+    if version.revision in revisions:
+        return version.revision
+    if not revisions:
+        raise PreconditionFailed('If-Match must be the ETag of the version (e.g. "3") or *.', changed={})
+    # The service compares and reports what changed since the newest revision named.
+    return max(revisions)
+
+
+class VersionListApi(APIView):
+    @extend_schema(
+        operation_id="versions_list",
+        tags=["versions"],
+        summary="List versions with the versions page's filters, search and sort",
+        parameters=[
+            OpenApiParameter("workspace", str, description="WorkspaceId."),
+            OpenApiParameter("model", str, description="ModelId."),
+            OpenApiParameter("status", str, enum=ApprovalStatus.values),
+            OpenApiParameter("source", str, enum=SourceType.values, description="SourceType."),
+            OpenApiParameter("framework", str, enum=list(FRAMEWORK_TYPES), description="FrameworkType."),
+            OpenApiParameter("format", str, enum=list(FORMAT_TYPES), description="FormatType."),
+            OpenApiParameter("q", str, description="Model name, version name or description contains."),
+            OpenApiParameter("sort", str, enum=[value for value, _ in VERSION_SORT_CHOICES]),
+            PER_PAGE,
+            CURSOR,
+            *HEADERS,
+        ],
+        responses={200: serializers.VersionPage, **errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        form = valid(VersionFilterForm(request.query_params, workspaces=selectors.workspaces()))
+        paging = valid(cursor_form(request.query_params))
+        filters = form.filters()
+        sort = filters.sort if filters.sort.lstrip("-") in VERSION_SORTS else selectors.DEFAULT_VERSION_SORT
+        ordering = Ordering(
+            paths=(*VERSION_SORTS[sort.lstrip("-")],), descending=sort.startswith("-"), nullable=NULLABLE
+        )
+        page = cursor_page(
+            selectors.version_list(filters),
+            ordering,
+            request=request,
+            cursor=paging.cleaned_data["cursor"],
+            page_size=form.page_size,
+        )
+        rows = serializers.VersionListItem(page.items, many=True, context={"request": request}).data
+        return Response({"next": page.next_url, "previous": page.previous_url, "results": rows})
+
+
+class VersionDetailApi(APIView):
+    permission_classes = [*APIView.permission_classes, EditorsWrite]
+
+    def _answer(self, request: Request, version: ModelVersion) -> Response:
+        data = serializers.VersionOutput(version, context={"request": request}).data
+        return Response(data, headers={"ETag": etag(version)})
+
+    @extend_schema(
+        operation_id="version_read",
+        tags=["versions"],
+        summary="Read a version with its push state; ETag is its revision",
+        parameters=[*PATH, ETAG, *HEADERS],
+        responses={200: serializers.VersionOutput, **errors(404)},
+    )
+    def get(self, request: Request, ModelId: str, VersionName: str) -> Response:
+        return self._answer(request, get_version(ModelId, VersionName))
+
+    @extend_schema(
+        operation_id="version_edit",
+        tags=["versions"],
+        summary="Edit a version's metadata (editor group), with UpdateModelVersion's field names",
+        description="Send only the fields to change; each replaces the stored value whole. The edit is recorded "
+        "with its audit event and pushed to PAI by the worker. A body that changes nothing is refused (400).",
+        parameters=[*PATH, IF_MATCH, ETAG, *HEADERS],
+        request=serializers.VersionPatchInput,
+        responses={200: serializers.VersionOutput, **errors(400, 404, 409, 412, 413, 415)},
+    )
+    def patch(self, request: Request, ModelId: str, VersionName: str) -> Response:
+        version = get_version(ModelId, VersionName)
+        body = serializers.VersionPatchInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        base = base_revision(request, version)
+        try:
+            services.version_edit(
+                version_id=version.pk,
+                user=request.user,
+                values=dict(body.validated_data),
+                base_revision=base,
+                client_ip=client_ip(request),
+            )
+        except StaleEdit as exc:
+            if "If-Match" in request.headers:
+                raise PreconditionFailed(exc.message, changed=exc.changed) from None
+            raise
+        return self._answer(request, get_version(ModelId, VersionName))
+
+
+class VersionDecisionApi(APIView):
+    permission_classes = [*APIView.permission_classes, Approvers]
+
+    @extend_schema(
+        operation_id="version_decide",
+        tags=["versions"],
+        summary="Approve or reject a version (approver group); PAI will not let the decision be undone",
+        description="The web page's rules apply: a rejection needs a Reason; nobody approves a version whose "
+        "content they edited (unless the setting turns it off); with APPROVALS_REQUIRED_APPROVERS=2 the first "
+        "approval is recorded and the decision waits for a second, different approver; a decided version, or one "
+        "whose push failed or is in conflict, cannot be decided. Refusals are 400 with code `refused`.",
+        parameters=[*PATH, *HEADERS],
+        request=serializers.DecisionInput,
+        responses={200: serializers.DecisionOutput, **errors(400, 404, 413, 415)},
+    )
+    def post(self, request: Request, ModelId: str, VersionName: str) -> Response:
+        version = get_version(ModelId, VersionName)
+        body = serializers.DecisionInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        outcome = services.version_decide(
+            version_id=version.pk,
+            user=request.user,
+            status=body.validated_data["ApprovalStatus"],
+            reason=body.validated_data["Reason"],
+            client_ip=client_ip(request),
+        )
+        version = get_version(ModelId, VersionName)
+        data = {
+            "outcome": "approval_recorded" if isinstance(outcome, Approval) else "decided",
+            "approvals": version.approvals.count(),
+            "required_approvers": settings.APPROVALS_REQUIRED_APPROVERS,
+            "version": serializers.VersionOutput(version, context={"request": request}).data,
+        }
+        return Response(data)
+
+
+class VersionHistoryApi(APIView):
+    @extend_schema(
+        operation_id="version_history",
+        tags=["versions"],
+        summary="The version's audit events, newest first",
+        parameters=[*PATH, PER_PAGE, CURSOR, *HEADERS],
+        responses={200: serializers.AuditEventPage, **errors(400, 404)},
+    )
+    def get(self, request: Request, ModelId: str, VersionName: str) -> Response:
+        version = get_version(ModelId, VersionName)
+        paging = valid(cursor_form(request.query_params))
+        events = audit_selectors.audit_events(
+            AuditFilters(model_id=version.model.model_id, version_name=version.version_name)
+        )
+        page = cursor_page(
+            events,
+            Ordering(paths=("seq",), descending=True),
+            request=request,
+            cursor=paging.cleaned_data["cursor"],
+            page_size=paging.page_size,
+        )
+        rows = serializers.AuditEventOutput(page.items, many=True).data
+        return Response({"next": page.next_url, "previous": page.previous_url, "results": rows})

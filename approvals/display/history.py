@@ -1,0 +1,40 @@
+"""Reads of the audit log: filtered listings, keyset pages on seq, and the export.
+
+The log only grows and is read newest first, so pages are cut by seq
+(`seq < before`) rather than by OFFSET: page 1,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from approvals.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: str
+    after: str
+
+
+def _display(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def event_changes(event: AuditEvent) -> tuple[list[FieldChange], list[tuple[str, str]]]:
+    """A payload's field diffs (`{"fields": {name: [before, after]}}`) and its other entries."""
+    payload = event.payload if isinstance(event.payload, dict) else {"payload": event.payload}
+    changes: list[FieldChange] = []
+    fields = payload.get("fields")
+    if isinstance(fields, dict):
+        for name, pair in fields.items():
+            if isinstance(pair, list | tuple) and len(pair) == 2:
+                changes.append(FieldChange(field=str(name), before=_display(pair[0]), after=_display(pair[1])))
+            else:
+                changes.append(FieldChange(field=str(name), before="", after=_display(pair)))
+    details = [(str(k), _display(v)) for k, v in payload.items() if not (k == "fields" and isinstance(fields, dict))]
+    return changes, details

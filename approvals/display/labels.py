@@ -1,0 +1,33 @@
+"""How the interface names PAI's approval statuses and the push states.
+
+The stored values stay PAI's English words (they go over the wire); only what
+a person reads is translated.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import pgettext_lazy
+
+STATUS_LABELS = {
+    "Pending": pgettext_lazy("approval status", "Pending"),
+    "Approved": pgettext_lazy("approval status", "Approved"),
+    "Rejected": pgettext_lazy("approval status", "Rejected"),
+}
+
+
+PUSH_STATE_LABELS = {
+    "done": pgettext_lazy("push state", "done"),
+    "queued": pgettext_lazy("push state", "queued"),
+    "pushing": pgettext_lazy("push state", "pushing"),
+    "retrying": pgettext_lazy("push state", "retrying"),
+    "failed": pgettext_lazy("push state", "failed"),
+    "conflict": pgettext_lazy("push state", "conflict"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def push_state_label(state: str) -> str:
+    return str(PUSH_STATE_LABELS.get(state, state))

@@ -1,0 +1,57 @@
+"""Reads for the pages and the API, with their query budgets; `selectors.version_page(...)` etc."""
+
+from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, DEFERRED_JOIN_OFFSET, PAGE_SIZES, Page, paginate
+from approvals.selectors.registry import (
+    ModelVersionRow,
+    ModelVersionsPage,
+    model_by_id,
+    model_chart_versions,
+    model_list,
+    model_versions,
+    workspace_by_id,
+    workspaces,
+)
+from approvals.selectors.versions import (
+    DEFAULT_VERSION_SORT,
+    HEAVY_FIELDS,
+    VERSION_SORTS,
+    VersionFilters,
+    attach_last_events,
+    latest_approved_version,
+    previous_version,
+    review_queue,
+    status_counts,
+    version_by_name,
+    version_history,
+    version_list,
+    version_page,
+)
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_VERSION_SORT",
+    "DEFERRED_JOIN_OFFSET",
+    "HEAVY_FIELDS",
+    "PAGE_SIZES",
+    "VERSION_SORTS",
+    "ModelVersionRow",
+    "ModelVersionsPage",
+    "Page",
+    "VersionFilters",
+    "attach_last_events",
+    "latest_approved_version",
+    "model_by_id",
+    "model_chart_versions",
+    "model_list",
+    "model_versions",
+    "paginate",
+    "previous_version",
+    "review_queue",
+    "status_counts",
+    "version_by_name",
+    "version_history",
+    "version_list",
+    "version_page",
+    "workspace_by_id",
+    "workspaces",
+]

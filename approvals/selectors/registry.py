@@ -1,0 +1,81 @@
+"""Reads for the pages: the review queue, version listings, a model, a version.
+
+Every listing costs a fixed number of queries whatever its page size: rows come
+with select_related, and what a row needs from other tables (its last audit
+event) is fetched for the whole page in one query. Pages are cut with LIMIT
+page_size + 1, so knowing whether there is a next page never needs a COUNT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from approvals.display.metrics import MetricColumn, format_value, key_metric_columns, parse_metrics
+from approvals.models import ModelVersion, RegisteredModel, Workspace
+from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
+
+
+def workspaces() -> list[Workspace]:
+    """Every workspace with its sync state, for filters and the page headers (few rows)."""
+    return list(Workspace.objects.order_by("name"))
+
+
+@dataclass
+class ModelVersionRow:
+    version: ModelVersion
+    metric_values: list[str]
+
+
+@dataclass
+class ModelVersionsPage:
+    page: Page
+    columns: list[MetricColumn]
+    rows: list[ModelVersionRow] = field(default_factory=list)
+
+
+def model_by_id(model_id: str) -> RegisteredModel:
+    """The model, or RegisteredModel.DoesNotExist."""
+    return RegisteredModel.objects.select_related("workspace").get(model_id=model_id)
+
+
+def model_versions(
+    model: RegisteredModel, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, metric_columns: int = 8
+) -> ModelVersionsPage:
+    """The model's versions, newest first, with their key metrics as columns."""
+    queryset = model.versions.select_related("model").order_by("-gmt_create_time", "-id")
+    result = paginate(queryset, page=page, page_size=page_size)
+    tables = [parse_metrics(version.metrics) for version in result.items]
+    columns = key_metric_columns(tables, limit=metric_columns)
+    rows = [
+        ModelVersionRow(version=version, metric_values=[format_value(table.get(c.key)) for c in columns])
+        for version, table in zip(result.items, tables, strict=True)
+    ]
+    return ModelVersionsPage(page=result, columns=columns, rows=rows)
+
+
+def model_list(*, workspace_id: str = "") -> QuerySet[RegisteredModel]:
+    queryset = RegisteredModel.objects.select_related("workspace").defer("extra_info")
+    if workspace_id:
+        queryset = queryset.filter(workspace__workspace_id=workspace_id)
+    return queryset
+
+
+def workspace_by_id(workspace_id: str) -> Workspace:
+    """The workspace, or Workspace.DoesNotExist."""
+    return Workspace.objects.get(workspace_id=workspace_id)
+
+
+# A chart past this many points is a smear; the newest versions matter most.
+CHART_VERSIONS = 40
+
+
+def model_chart_versions(model: RegisteredModel, *, limit: int = CHART_VERSIONS) -> tuple[list[ModelVersion], bool]:
+    """The model's newest `limit` versions, oldest first, with only what the chart needs (one query)."""
+    rows = list(
+        model.versions.only("id", "version_name", "approval_status", "gmt_create_time", "metrics", "model_id").order_by(
+            "-gmt_create_time", "-id"
+        )[: limit + 1]
+    )
+    return list(reversed(rows[:limit])), len(rows) > limit

@@ -1,0 +1,176 @@
+"""Reads for the pages: the review queue, version listings, a model, a version.
+
+Every listing costs a fixed number of queries whatever its page size: rows come
+with select_related, and what a row needs from other tables (its last audit
+event) is fetched for the whole page in one query. Pages are cut with LIMIT
+page_size + 1, so knowing whether there is a next page never needs a COUNT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
+from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
+
+# The JSON columns are large and a listing shows none of them.
+HEAVY_FIELDS = (
+    "metrics",
+    "training_spec",
+    "inference_spec",
+    "evaluation_spec",
+    "compression_spec",
+    "distillation_spec",
+    "extra_info",
+    "options",
+    "labels",
+    "conflict",
+    "model__description",
+    "model__extra_info",
+    "model__labels",
+)
+
+
+VERSION_SORTS: dict[str, tuple[str, ...]] = {
+    "created": ("gmt_create_time", "id"),
+    "modified": ("gmt_modified_time", "id"),
+    "model": ("model__name", "version_name", "id"),
+    "version": ("version_name", "id"),
+}
+
+
+DEFAULT_VERSION_SORT = "-created"
+
+
+@dataclass(frozen=True)
+class VersionFilters:
+    workspace_pk: int | None = None
+    model_id: str = ""
+    status: str = ""
+    source_type: str = ""
+    framework: str = ""
+    format: str = ""
+    search: str = ""
+    sort: str = DEFAULT_VERSION_SORT
+
+
+def version_list(filters: VersionFilters) -> QuerySet[ModelVersion]:
+    queryset = ModelVersion.objects.select_related("model", "workspace").defer(*HEAVY_FIELDS)
+    exact = {
+        "workspace_id": filters.workspace_pk,
+        "model__model_id": filters.model_id,
+        "approval_status": filters.status,
+        "source_type": filters.source_type,
+        "framework_type": filters.framework,
+        "format_type": filters.format,
+    }
+    queryset = queryset.filter(**{name: value for name, value in exact.items() if value not in (None, "")})
+    if filters.search:
+        term = filters.search
+        queryset = queryset.filter(
+            Q(model__name__icontains=term) | Q(version_name__icontains=term) | Q(version_description__icontains=term)
+        )
+    descending = filters.sort.startswith("-")
+    columns = VERSION_SORTS.get(filters.sort.lstrip("-"), VERSION_SORTS["created"])
+    return queryset.order_by(*(f"-{c}" if descending else c for c in columns))
+
+
+def version_page(filters: VersionFilters, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
+    """A page of the versions listing plus one COUNT of the matching rows."""
+    queryset = version_list(filters)
+    result = paginate(queryset, page=page, page_size=page_size)
+    # The only count of the page; ordering is dropped so it is a plain COUNT(*).
+    result.total = queryset.order_by().count()
+    return result
+
+
+def status_counts() -> dict[str, int]:
+    """Versions per approval status (gone ones aside), in one aggregate query.
+
+    COUNT(*) grouped by status is an index-only scan of version_status_gone_idx;
+    at 100,000 versions that is about a third of the time of reading the table.
+    """
+    counts = dict(
+        ModelVersion.objects.filter(gone=False).order_by().values_list("approval_status").annotate(n=Count("*"))
+    )
+    return {status: counts.get(status, 0) for status in ApprovalStatus.values}
+
+
+def attach_last_events(versions: Sequence[ModelVersion]) -> None:
+    """Set `version.last_event` (the newest audit event about it, or None) in one query."""
+    if not versions:
+        return
+    pairs = Q()
+    for version in versions:
+        pairs |= Q(model_id=version.model.model_id, version_name=version.version_name)
+    newest = (
+        AuditEvent.objects.filter(pairs)
+        .order_by()
+        .values("model_id", "version_name")
+        .annotate(last=Max("seq"))
+        .values("last")
+    )
+    by_pair = {(e.model_id, e.version_name): e for e in AuditEvent.objects.filter(seq__in=newest)}
+    for version in versions:
+        version.last_event = by_pair.get((version.model.model_id, version.version_name))
+
+
+def review_queue(*, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
+    """Pending versions that PAI still lists, oldest first, each with its last change."""
+    queryset = (
+        ModelVersion.objects.select_related("model", "workspace")
+        .defer(*HEAVY_FIELDS)
+        .filter(approval_status=ApprovalStatus.PENDING, gone=False)
+        .order_by("gmt_create_time", "id")
+    )
+    result = paginate(queryset, page=page, page_size=page_size)
+    attach_last_events(result.items)
+    return result
+
+
+def version_by_name(model_id: str, version_name: str) -> ModelVersion:
+    """The version, or ModelVersion.DoesNotExist."""
+    return ModelVersion.objects.select_related("model", "workspace").get(
+        model__model_id=model_id, version_name=version_name
+    )
+
+
+def previous_version(version: ModelVersion) -> ModelVersion | None:
+    """The model's version created just before this one (GmtCreateTime, then id)."""
+    siblings = ModelVersion.objects.filter(model_id=version.model_id).exclude(pk=version.pk)
+    if version.gmt_create_time is None:
+        earlier = siblings.filter(gmt_create_time__isnull=True, id__lt=version.id)
+    else:
+        earlier = siblings.filter(
+            Q(gmt_create_time__lt=version.gmt_create_time)
+            | Q(gmt_create_time=version.gmt_create_time, id__lt=version.id)
+        )
+    found = earlier.order_by("-gmt_create_time", "-id").first()
+    if found is not None:
+        found.model = version.model  # the same model: its page links need no query of their own
+    return found
+
+
+def latest_approved_version(version: ModelVersion) -> ModelVersion | None:
+    """The model's newest Approved version other than this one."""
+    found = (
+        ModelVersion.objects.filter(model_id=version.model_id, approval_status=ApprovalStatus.APPROVED)
+        .exclude(pk=version.pk)
+        .order_by("-gmt_create_time", "-id")
+        .first()
+    )
+    if found is not None:
+        found.model = version.model  # the same model: its page links need no query of their own
+    return found
+
+
+def version_history(version: ModelVersion, *, limit: int = 100) -> list[AuditEvent]:
+    """The version's audit events, newest first (at most `limit`)."""
+    return list(
+        AuditEvent.objects.filter(model_id=version.model.model_id, version_name=version.version_name).order_by("-seq")[
+            :limit
+        ]
+    )

@@ -1,0 +1,158 @@
+"""Writes: edits and decisions. Each commits its Change and AuditEvent in one
+transaction and enqueues the push once that transaction has committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals import tasks
+from approvals.errors import ApplicationError, StaleEdit
+from approvals.models import UPDATABLE_ATTRS, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
+from approvals.pai import fields as pai_fields
+from approvals.permissions import APPROVER, EDITOR, user_in_group
+from approvals.services import audit
+from approvals.services.unpushed import changed_since
+
+EDITABLE_FIELDS = tuple(f for f in pai_fields.UPDATABLE_FIELDS if f != "ApprovalStatus")
+
+
+def _enqueue_push(version_id: int) -> None:
+    def send() -> None:
+        tasks.push_version.delay(version_id)
+
+    # robust: a broker that is down must not turn a committed save into an error
+    # page; the sweep re-enqueues what was not sent.
+    transaction.on_commit(send, robust=True)
+
+
+def _record(
+    *, version: ModelVersion, user: Any, kind: str, diff: dict[str, list[Any]], reason: str, client_ip: str | None
+) -> Change:
+    """Apply `diff` to the locked version, bump its revision, write the Change and the audit event."""
+    for field, (_before, new) in diff.items():
+        setattr(version, UPDATABLE_ATTRS[field], new)
+    version.revision += 1
+    version.revision_changed_at = timezone.now()
+    # An edit of a failed version is its author's fix: it resubmits. A conflict waits for a person's choice.
+    if version.push_state != PushState.CONFLICT or kind == ChangeKind.RESOLUTION:
+        version.push_state, version.push_error = PushState.QUEUED, ""
+    version.save()
+    change = Change.objects.create(
+        version=version, revision=version.revision, kind=kind, author=user, fields=diff, reason=reason
+    )
+    if kind == ChangeKind.DECISION:
+        action = f"version.{diff['ApprovalStatus'][1].lower()}"
+    else:
+        action = "version.edited" if kind == ChangeKind.EDIT else "version.conflict_resolved"
+    audit.append_event(
+        actor=user.get_username(),
+        action=action,
+        workspace_id=version.workspace.workspace_id,
+        model_id=version.model.model_id,
+        model_name=version.model.name,
+        version_name=version.version_name,
+        payload={"fields": diff, "revision": version.revision, **({"reason": reason} if reason else {})},
+        client_ip=client_ip,
+    )
+    if version.push_state == PushState.QUEUED:
+        _enqueue_push(version.pk)
+    return change
+
+
+def _storable(value: Any) -> bool:
+    """Whether every string in `value` can be stored: PostgreSQL refuses NUL, and UTF-8 lone surrogates."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
+
+
+def _locked(version_id: int) -> ModelVersion:
+    return ModelVersion.objects.select_for_update().select_related("model", "workspace").get(pk=version_id)
+
+
+def version_edit(
+    *, version_id: int, user: Any, values: dict[str, Any], base_revision: int, client_ip: str | None = None
+) -> Change:
+    """Accept an edit of metadata fields made on a page that showed `base_revision`."""
+    if not user_in_group(user, EDITOR):
+        raise ApplicationError(_("Only members of the editor group can edit versions."))
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        version = _locked(version_id)
+        if version.gone:
+            raise ApplicationError(_("PAI no longer lists this version; it cannot be edited."))
+        if version.revision != base_revision:
+            raise StaleEdit(
+                _("Someone saved this version after you opened it. Review their change first."),
+                changed=changed_since(version, base_revision),
+            )
+        current = version.pai_values()
+        problems = pai_fields.check_update(values, current)
+        if problems:
+            raise ApplicationError(problems[0].message, field=problems[0].field)
+        for field, value in values.items():
+            if not _storable(value):
+                raise ApplicationError(
+                    _("%(field)s contains a NUL character or an unpaired surrogate, which cannot be stored.")
+                    % {"field": field},
+                    field=field,
+                )
+        # Compared as JSON text: 1, 1.0 and true are different values to PAI.
+        diff = {
+            f: [current[f], v] for f, v in values.items() if pai_fields.serialize(current[f]) != pai_fields.serialize(v)
+        }
+        if not diff:
+            raise ApplicationError(_("Nothing changed."))
+        return _record(version=version, user=user, kind=ChangeKind.EDIT, diff=diff, reason="", client_ip=client_ip)
+
+
+def version_resolve_conflict(
+    *, version_id: int, user: Any, keep: dict[str, str], client_ip: str | None = None
+) -> Change:
+    """Settle a conflict field by field: keep "theirs" (PAI's value) or "yours" (the dashboard's)."""
+    if not user_in_group(user, EDITOR) and not user_in_group(user, APPROVER):
+        raise ApplicationError(_("Only editors and approvers can resolve conflicts."))
+    with transaction.atomic():
+        version = _locked(version_id)
+        if version.push_state != PushState.CONFLICT:
+            raise ApplicationError(_("This version has no conflict to resolve."))
+        missing = [f for f in version.conflict if keep.get(f) not in ("theirs", "yours")]
+        if missing:
+            raise ApplicationError(
+                _("Choose theirs or yours for %(fields)s.") % {"fields": ", ".join(missing)}, field=missing[0]
+            )
+        diff: dict[str, list[Any]] = {}
+        for field, sides in version.conflict.items():
+            if keep[field] == "theirs":
+                diff[field] = [sides["yours"], sides["theirs"]]
+            elif field == "ApprovalStatus" and sides["theirs"] != ApprovalStatus.PENDING:
+                raise ApplicationError(_("PAI already holds a decision; it cannot be replaced."), field=field)
+            else:
+                diff[field] = [sides["theirs"], sides["yours"]]
+        version.conflict = {}
+        return _record(
+            version=version, user=user, kind=ChangeKind.RESOLUTION, diff=diff, reason="", client_ip=client_ip
+        )
+
+
+def version_retry_push(*, version_id: int, user: Any) -> None:
+    """Queue a failed push again (after PAI or the data was fixed)."""
+    if not user_in_group(user, EDITOR) and not user_in_group(user, APPROVER):
+        raise ApplicationError(_("Only editors and approvers can retry a push."))
+    with transaction.atomic():
+        version = _locked(version_id)
+        if version.push_state != PushState.FAILED:
+            raise ApplicationError(_("Only a failed push can be retried."))
+        version.push_state, version.push_error = PushState.QUEUED, ""
+        version.save(update_fields=["push_state", "push_error"])
+        _enqueue_push(version.pk)

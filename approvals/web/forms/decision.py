@@ -1,0 +1,59 @@
+"""The write side's forms: edit a version, decide, resolve a conflict.
+
+They parse and validate; PAI's own rules come from pai.fields.check_update so
+they are written once, and the approval rules stay in the services. Bad input
+becomes a message beside its field and nothing is saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from approvals.models import ApprovalStatus
+from approvals.web.forms.edit import FIELD_LABELS
+
+
+class DecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(ApprovalStatus.APPROVED, _("Approve")), (ApprovalStatus.REJECTED, _("Reject"))],
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("The decision must be Approved or Rejected.")},
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=4000,
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Kept in the dashboard's audit log; PAI has no comment field."),
+    )
+
+    # The services name fields as PAI does; this form names them in lower case.
+    SERVICE_FIELDS = {"ApprovalStatus": "status", "Reason": "reason"}
+
+
+class ConflictForm(forms.Form):
+    """One "keep PAI's" / "apply mine" choice per field in conflict."""
+
+    CHOICES = [("theirs", _("keep PAI's")), ("yours", _("apply mine"))]
+
+    def __init__(self, *args: Any, conflict: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in conflict:
+            self.fields[f"keep_{field}"] = forms.ChoiceField(
+                choices=self.CHOICES,
+                widget=forms.RadioSelect,
+                label=FIELD_LABELS.get(field, field),
+                error_messages={"required": gettext("Choose which value of %(field)s to keep.") % {"field": field}},
+            )
+        self.conflict_fields = list(conflict)
+
+    def keep(self) -> dict[str, str]:
+        return {field: self.cleaned_data[f"keep_{field}"] for field in self.conflict_fields}
+
+    def field_for(self, service_field: str | None) -> str | None:
+        name = f"keep_{service_field}"
+        return name if name in self.fields else None

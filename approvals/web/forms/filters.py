@@ -1,0 +1,183 @@
+"""Forms that read the query string of the listing pages (filters, sort, page).
+The write side's forms are in forms_edit.
+
+Bad input becomes a message beside its field, never an exception: the pages
+show what was wrong instead of a 500 or a silently different list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from approvals.display.labels import STATUS_LABELS
+from approvals.models import SourceType, Workspace
+from approvals.pai.fields import FORMAT_TYPES, FRAMEWORK_TYPES
+from approvals.selectors.audit import AuditFilters
+from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from approvals.selectors.versions import DEFAULT_VERSION_SORT, VersionFilters
+
+# Beyond this a page number is a typo or a probe, and OFFSET would only scan.
+MAX_PAGE = 100_000
+
+
+ANY = [("", _("Any"))]
+
+
+VERSION_SORT_CHOICES = [
+    ("-created", _("Newest first")),
+    ("created", _("Oldest first")),
+    ("-modified", _("Recently modified")),
+    ("modified", _("Least recently modified")),
+    ("model", _("Model name A–Z")),
+    ("-model", _("Model name Z–A")),
+    ("version", _("Version name A–Z")),
+    ("-version", _("Version name Z–A")),
+]
+
+
+class PageField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            required=False,
+            min_value=1,
+            max_value=MAX_PAGE,
+            widget=forms.HiddenInput,
+            error_messages={
+                "invalid": _("The page must be a whole number, 1 or more."),
+                "min_value": _("The page must be 1 or more."),
+                "max_value": format_lazy(_("The page must be at most {limit}."), limit=f"{MAX_PAGE:,}"),
+            },
+            **kwargs,
+        )
+
+
+class VersionFilterForm(forms.Form):
+    """The versions page's whole state: filters, search, sort, page size and page."""
+
+    workspace = forms.ChoiceField(required=False, label=_("Workspace"))
+    model = forms.CharField(required=False, max_length=128, label=_("Model ID"))
+    status = forms.ChoiceField(required=False, label=_("Approval status"), choices=ANY + list(STATUS_LABELS.items()))
+    source = forms.ChoiceField(required=False, label=_("Source type"), choices=ANY + SourceType.choices)
+    framework = forms.ChoiceField(
+        required=False, label=_("Framework"), choices=ANY + [(name, name) for name in FRAMEWORK_TYPES]
+    )
+    format = forms.ChoiceField(required=False, label=_("Format"), choices=ANY + [(name, name) for name in FORMAT_TYPES])
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label=_("Search"),
+        help_text=_("Model name, version name or description contains"),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    sort = forms.ChoiceField(required=False, label=_("Sort by"), choices=VERSION_SORT_CHOICES)
+    per_page = forms.TypedChoiceField(
+        required=False,
+        label=_("Per page"),
+        coerce=int,
+        empty_value=DEFAULT_PAGE_SIZE,
+        choices=[(size, str(size)) for size in PAGE_SIZES],
+    )
+    page = PageField()
+
+    def __init__(self, *args: Any, workspaces: Sequence[Workspace] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._workspace_pks = {w.workspace_id: w.pk for w in workspaces}
+        self.fields["workspace"].choices = [("", _("All workspaces"))] + [(w.workspace_id, w.name) for w in workspaces]
+
+    def filters(self) -> VersionFilters:
+        data = self.cleaned_data
+        return VersionFilters(
+            workspace_pk=self._workspace_pks.get(data.get("workspace") or ""),
+            model_id=(data.get("model") or "").strip(),
+            status=data.get("status") or "",
+            source_type=data.get("source") or "",
+            framework=data.get("framework") or "",
+            format=data.get("format") or "",
+            search=(data.get("q") or "").strip(),
+            sort=data.get("sort") or DEFAULT_VERSION_SORT,
+        )
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
+
+    @property
+    def page_size(self) -> int:
+        return self.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE
+
+
+class PageForm(forms.Form):
+    """Just a page number, for the lists that have no filters (queue, model page)."""
+
+    page = PageField()
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters and its keyset cursor (before/after a seq)."""
+
+    workspace = forms.CharField(required=False, max_length=64, label=_("Workspace ID"))
+    model = forms.CharField(required=False, max_length=128, label=_("Model ID"))
+    version = forms.CharField(required=False, max_length=64, label=_("Version name"))
+    actor = forms.CharField(required=False, max_length=150, label=_("Actor"), help_text=_("A username, PAI or system"))
+    action = forms.CharField(required=False, max_length=64, label=_("Action"))
+    date_from = forms.DateField(
+        required=False,
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+    )
+    date_to = forms.DateField(
+        required=False,
+        label=_("To (inclusive)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+    )
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def filters(self) -> AuditFilters:
+        data = self.cleaned_data
+        return AuditFilters(
+            workspace_id=(data.get("workspace") or "").strip(),
+            model_id=(data.get("model") or "").strip(),
+            version_name=(data.get("version") or "").strip(),
+            actor=(data.get("actor") or "").strip(),
+            action=(data.get("action") or "").strip(),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+
+class CursorForm(forms.Form):
+    cursor = forms.CharField(required=False, max_length=4096)
+    per_page = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=DEFAULT_PAGE_SIZE, choices=[(n, str(n)) for n in PAGE_SIZES]
+    )
+    workspace = forms.CharField(required=False, max_length=64)
+
+    @property
+    def page_size(self) -> int:
+        return self.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE
+
+
+def cursor_form(params: Any, *, with_workspace: bool = False) -> CursorForm:
+    form = CursorForm(params)
+    if not with_workspace:
+        del form.fields["workspace"]
+    return form

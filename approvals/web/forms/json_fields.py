@@ -1,0 +1,57 @@
+"""The write side's forms: edit a version, decide, resolve a conflict.
+
+They parse and validate; PAI's own rules come from pai.fields.check_update so
+they are written once, and the approval rules stay in the services. Bad input
+becomes a message beside its field and nothing is saved.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext
+
+JSON_TEXTAREA = {"rows": 8, "spellcheck": "false", "autocomplete": "off", "class": "json"}
+
+
+def parse_json_text(text: str) -> Any:
+    """json.loads with an error that names the line and column, as an editor would."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = gettext("Line %(line)s, column %(column)s: %(problem)s")
+        raise forms.ValidationError(
+            message % {"line": exc.lineno, "column": exc.colno, "problem": exc.msg}, code="json"
+        ) from None
+    except RecursionError:
+        # Thousands of nested brackets exhaust the parser's stack: refuse, do not crash.
+        raise forms.ValidationError(gettext("The JSON is nested too deeply."), code="json") from None
+
+
+class JsonObjectField(forms.CharField):
+    """A PAI object field edited as JSON text. Empty means {} (PAI's empty value).
+
+    It only parses: whether the value is an object, and PAI's size limits, are
+    checked by pai.fields.check_update so the rules are written once.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, strip=False, widget=forms.Textarea(attrs=JSON_TEXTAREA), **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        return {} if not text.strip() else parse_json_text(text)
+
+
+class JsonTextField(forms.CharField):
+    """PAI's Options: JSON held as a string. Kept as typed, empty allowed, but it must parse."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, widget=forms.Textarea(attrs=JSON_TEXTAREA), **kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value:
+            parse_json_text(value)

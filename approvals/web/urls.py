@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from approvals.web.views import audit, compare, decide, edit, live, model, push, queue, tokens, version, versions
+
+urlpatterns = [
+    path("", queue.review_queue, name="home"),
+    path("versions/", versions.version_list, name="version_list"),
+    path("models/<str:model_id>/", model.model_detail, name="model_detail"),
+    path("models/<str:model_id>/versions/<str:version_name>/", version.version_detail, name="version_detail"),
+    path("models/<str:model_id>/versions/<str:version_name>/edit/", edit.version_edit, name="version_edit"),
+    path("models/<str:model_id>/versions/<str:version_name>/decide/", decide.version_decide, name="version_decide"),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/resolve/",
+        push.version_resolve_conflict,
+        name="version_resolve_conflict",
+    ),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/retry-push/",
+        push.version_retry_push,
+        name="version_retry_push",
+    ),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/push-state/",
+        push.version_push_state,
+        name="version_push_state",
+    ),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/compare/",
+        compare.version_compare,
+        name="version_compare",
+    ),
+    path("live/status-counts/", live.status_counts, name="live_status_counts"),
+    path("live/sync-states/", live.sync_states, name="live_sync_states"),
+    path("audit/", audit.audit_log, name="audit_log"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
+    path("tokens/", tokens.token_list, name="token_list"),
+    path("tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token_revoke"),
+]

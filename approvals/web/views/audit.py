@@ -1,0 +1,48 @@
+"""The read side of the dashboard: plain function views over approvals.selectors.
+
+Every page needs a signed-in user; lookups by PAI's identifiers answer 404 for
+anything unknown. Query strings are validated by the filter forms first.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals.permissions import AUDITOR, can_export_audit, role_required
+from approvals.selectors import audit as audit_selectors
+from approvals.web.exports import csv_lines
+from approvals.web.forms.filters import AuditFilterForm
+from approvals.web.helpers import status_for
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    valid = form.is_valid()
+    page = None
+    if valid:
+        page = audit_selectors.audit_page(
+            form.filters(), before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
+        )
+    context = {"form": form, "page": page, "can_export": can_export_audit(request.user)}
+    return render(request, "approvals/audit_log.html", context, status=status_for(valid))
+
+
+@role_required(AUDITOR)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return HttpResponse(
+            _("Invalid filters: %(problems)s") % {"problems": problems} + "\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = StreamingHttpResponse(csv_lines(form.filters()), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response

@@ -1,0 +1,120 @@
+"""The write side of the dashboard: edit and decide (the push's own views are in
+views_push.py).
+
+Each view checks the role (403 otherwise, POSTs included), validates with a
+form, calls one service and shows its ApplicationError at the field it names or
+on top. The rules themselves live in approvals.services; what the pages hide or
+disable here is only a courtesy, the services refuse the same things.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from approvals import services
+from approvals.display.json_text import shown
+from approvals.display.metrics import compare_metrics, parse_metrics
+from approvals.errors import ApplicationError
+from approvals.models import Approval, ApprovalStatus, Change, ModelVersion
+from approvals.permissions import APPROVER, groups_required
+from approvals.web.forms.decision import DecisionForm
+from approvals.web.forms.edit import EDIT_FIELDS, FIELD_LABELS
+from approvals.web.helpers import show_error, to_detail, version_or_404
+from approvals.web.security import client_ip
+from approvals.web.version_context import version_actions_context
+
+# What a reviewer reads besides the metrics before deciding, in PAI's order.
+SPEC_NAMES = tuple(
+    name for name, _ in EDIT_FIELDS if name not in ("VersionDescription", "Metrics", "SourceType", "SourceId")
+)
+
+
+def _pending_changes(version: ModelVersion) -> list[dict[str, Any]]:
+    """Accepted changes PAI does not hold yet: they reach PAI with the decision or before it."""
+    changes = (
+        Change.objects.filter(version=version, revision__gt=version.pushed_revision)
+        .select_related("author")
+        .order_by("revision")
+    )
+    return [
+        {
+            "change": change,
+            "rows": [
+                {"field": f, "label": FIELD_LABELS.get(f, f), "before": shown(b), "after": shown(a)}
+                for f, (b, a) in change.fields.items()
+            ],
+        }
+        for change in changes
+    ]
+
+
+@groups_required(APPROVER)
+@require_http_methods(["GET", "POST"])
+def version_decide(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    """GET ?status=Approved|Rejected: what is being decided, and the confirmation. POST: decide."""
+    version = version_or_404(model_id, version_name)
+    status_code = 200
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                outcome = services.version_decide(
+                    version_id=version.pk,
+                    user=request.user,
+                    status=form.cleaned_data["status"],
+                    reason=form.cleaned_data["reason"],
+                    client_ip=client_ip(request),
+                )
+            except ApplicationError as exc:
+                show_error(form, exc, DecisionForm.SERVICE_FIELDS.get(exc.field or ""))
+                version.refresh_from_db()
+            else:
+                return _after_decision(request, version, outcome, form.cleaned_data["status"])
+        status_code = 400
+        status = form.data.get("status", "")
+    else:
+        status = request.GET.get("status", "")
+        form = DecisionForm(initial={"status": status})
+    if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
+        status, status_code = "", 400
+    context = {
+        **version_actions_context(request, version),
+        "model": version.model,
+        "form": form,
+        "status": status,
+        "metric_rows": compare_metrics(parse_metrics(version.metrics), []),
+        # (label, value, held as JSON text) in PAI's order; Options is the one JSON-in-a-string field.
+        "specs": [
+            (FIELD_LABELS[name], value, name == "Options")
+            for name, value in version.pai_values().items()
+            if name in SPEC_NAMES
+        ],
+        "pending": _pending_changes(version),
+    }
+    return render(request, "approvals/version_decide.html", context, status=status_code)
+
+
+def _after_decision(
+    request: HttpRequest, version: ModelVersion, outcome: Change | Approval, status: str
+) -> HttpResponse:
+    if isinstance(outcome, Approval):
+        count = version.approvals.count()
+        messages.success(
+            request,
+            _(
+                "Your approval is recorded (%(count)s of %(required)s). "
+                "It waits for a second approver; nothing goes to PAI until then."
+            )
+            % {"count": count, "required": settings.APPROVALS_REQUIRED_APPROVERS},
+        )
+    else:
+        done = _("Approved. Pushing to PAI…") if status == ApprovalStatus.APPROVED else _("Rejected. Pushing to PAI…")
+        messages.success(request, done)
+    return to_detail(version)

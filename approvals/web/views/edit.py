@@ -1,0 +1,105 @@
+"""The write side of the dashboard: edit and decide (the push's own views are in
+views_push.py).
+
+Each view checks the role (403 otherwise, POSTs included), validates with a
+form, calls one service and shows its ApplicationError at the field it names or
+on top. The rules themselves live in approvals.services; what the pages hide or
+disable here is only a courtesy, the services refuse the same things.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from approvals import services
+from approvals.display.json_text import shown
+from approvals.errors import ApplicationError, StaleEdit
+from approvals.models import ModelVersion
+from approvals.permissions import EDITOR, groups_required
+from approvals.services.unpushed import changed_since
+from approvals.web.forms.edit import FIELD_LABELS, VersionEditForm, rebase_edit_data
+from approvals.web.helpers import show_error, to_detail, version_or_404
+from approvals.web.security import client_ip
+
+
+def _diff_rows(form: VersionEditForm) -> list[dict[str, str]]:
+    return [
+        {
+            "field": name,
+            "label": FIELD_LABELS[name],
+            "before": shown(form.current[name]),
+            "after": shown(value),
+        }
+        for name, value in form.changed_values().items()
+    ]
+
+
+def _stale(
+    request: HttpRequest, context: dict[str, Any], version: ModelVersion, changed: dict[str, list[Any]]
+) -> HttpResponse:
+    """The edit page again, on the fresh values, with what changed meanwhile; nothing is saved."""
+    fresh = version.pai_values()
+    data, both = rebase_edit_data(request.POST, changed=changed, current=fresh, revision=version.revision)
+    context["form"] = VersionEditForm(data, current=fresh, revision=version.revision)
+    context["stale"] = {
+        "rows": [
+            {"field": f, "label": FIELD_LABELS.get(f, f), "before": shown(b), "after": shown(a)}
+            for f, (b, a) in changed.items()
+        ],
+        "both": [FIELD_LABELS.get(f, f) for f in both],
+    }
+    return render(request, "approvals/version_edit.html", context, status=409)
+
+
+@groups_required(EDITOR)
+@require_http_methods(["GET", "POST"])
+def version_edit(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    """GET: the form. POST: preview the changes; POST with confirm=1: save them."""
+    version = version_or_404(model_id, version_name)
+    current, revision = version.pai_values(), version.revision
+    context: dict[str, Any] = {"version": version, "model": version.model}
+    if request.method == "GET":
+        context["form"] = VersionEditForm(current=current, revision=revision)
+        return render(request, "approvals/version_edit.html", context)
+
+    form = VersionEditForm(request.POST, current=current, revision=revision)
+    context["form"] = form
+    if "back" in request.POST:
+        # "Change again" from the preview: the same data, back in the form.
+        return render(request, "approvals/version_edit.html", context)
+    if not form.is_valid():
+        return render(request, "approvals/version_edit.html", context, status=400)
+    values = form.changed_values()
+    if not values:
+        form.add_error(None, _("Nothing changed: every field holds what the version already has."))
+        return render(request, "approvals/version_edit.html", context, status=400)
+    base_revision = form.cleaned_data["base_revision"]
+    if request.POST.get("confirm") != "1":
+        if base_revision != revision:
+            # A preview against newer values would show their change being undone; show it as stale now.
+            return _stale(request, context, version, changed_since(version, base_revision))
+        context["diff"] = _diff_rows(form)
+        return render(request, "approvals/version_edit_preview.html", context)
+
+    try:
+        services.version_edit(
+            version_id=version.pk,
+            user=request.user,
+            values=values,
+            base_revision=base_revision,
+            client_ip=client_ip(request),
+        )
+    except StaleEdit as exc:
+        version.refresh_from_db()
+        return _stale(request, context, version, exc.changed)
+    except ApplicationError as exc:
+        show_error(form, exc, exc.field)
+        return render(request, "approvals/version_edit.html", context, status=400)
+    messages.success(request, _("Saved. Pushing to PAI…"))
+    return to_detail(version)

@@ -1,0 +1,35 @@
+"""The read side of the dashboard: plain function views over approvals.selectors.
+
+Every page needs a signed-in user; lookups by PAI's identifiers answer 404 for
+anything unknown. Query strings are validated by the filter forms first.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from approvals import selectors
+from approvals.models import RegisteredModel
+from approvals.web.forms.filters import PageForm
+from approvals.web.helpers import charts_of, status_for
+
+
+@login_required
+def model_detail(request: HttpRequest, model_id: str) -> HttpResponse:
+    try:
+        model = selectors.model_by_id(model_id)
+    except RegisteredModel.DoesNotExist:
+        raise Http404(_("No such model.")) from None
+    form = PageForm(request.GET)
+    valid = form.is_valid()
+    listing = selectors.model_versions(model, page=form.page_number) if valid else None
+    context = {
+        "model": model,
+        "form": form,
+        "listing": listing,
+        "charts": charts_of(model),
+    }
+    return render(request, "approvals/model_detail.html", context, status=status_for(valid))

@@ -1,0 +1,61 @@
+"""The read side of the dashboard: plain function views over approvals.selectors.
+
+Every page needs a signed-in user; lookups by PAI's identifiers answer 404 for
+anything unknown. Query strings are validated by the filter forms first.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+from approvals import selectors
+from approvals.display.history import event_changes
+from approvals.display.metrics import compare_metrics, parse_metrics
+from approvals.display.source_id import parse_source_id
+from approvals.models import ModelVersion
+from approvals.web.helpers import charts_of, version_or_404
+from approvals.web.version_context import version_actions_context
+
+SPEC_FIELDS = (
+    (gettext_lazy("Training spec"), "training_spec"),
+    (gettext_lazy("Inference spec"), "inference_spec"),
+    (gettext_lazy("Evaluation spec"), "evaluation_spec"),
+    (gettext_lazy("Compression spec"), "compression_spec"),
+    (gettext_lazy("Distillation spec"), "distillation_spec"),
+    (gettext_lazy("Extra info"), "extra_info"),
+)
+
+
+@login_required
+def version_detail(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
+    version = version_or_404(model_id, version_name)
+    previous = selectors.previous_version(version)
+    approved = selectors.latest_approved_version(version)
+    others = [parse_metrics(v.metrics) if v is not None else None for v in (previous, approved)]
+    history = [(event, *event_changes(event)) for event in selectors.version_history(version, limit=100)]
+    context = {
+        **version_actions_context(request, version),
+        "version": version,
+        "model": version.model,
+        "previous": previous,
+        "approved": approved,
+        "previous_url": _version_url(previous),
+        "approved_url": _version_url(approved),
+        "charts": charts_of(version.model, current=version),
+        "metric_rows": compare_metrics(parse_metrics(version.metrics), others),
+        "specs": [(label, getattr(version, name)) for label, name in SPEC_FIELDS],
+        "source": parse_source_id(version.source_id),
+        "history": history,
+        "history_limit": 100,
+    }
+    return render(request, "approvals/version_detail.html", context)
+
+
+def _version_url(version: ModelVersion | None) -> str:
+    if version is None:
+        return ""
+    return reverse("version_detail", args=[version.model.model_id, version.version_name])
