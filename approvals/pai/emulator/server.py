@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .auth import AccessKey, Verifier
-from .errors import ApiError, invalid_parameter
+from .errors import ApiError, invalid_parameter, throttled
 from .faults import FaultInjector, Faults
 from .handler import Handler, HTTPServer, lower_headers, parse_json, parse_query
 from .seed import demo_registry, synthetic_registry
@@ -139,13 +139,7 @@ class EmulatorServer:
                 503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."
             )
         if fault == "throttle":
-            retry_after = str(int(faults.throttle_retry_after_ms))
-            raise ApiError(
-                429,
-                "Throttling.User",
-                "Request was denied due to user flow control.",
-                {"x-acs-retry-after": retry_after},
-            )
+            raise throttled(faults.throttle_retry_after_ms)
         query = parse_query(raw_query)
         headers = lower_headers(raw_headers)
         self.verifier.verify(method=method, raw_path=raw_path, query=query, headers=headers, body=body)
