@@ -105,3 +105,48 @@ def test_bad_fault_flags_stop_it_with_a_clear_message(tmp_path):
     )
     assert done.returncode != 0
     assert "unavailable_rate must be from 0 to 1" in done.stderr
+
+
+def test_it_takes_a_rate_limit_per_access_key_and_it_can_be_changed_at_run_time(tmp_path):
+    # One token every 20 s: only the burst of 2 decides, however slow the machine.
+    process, line = start("--data", str(tmp_path / "d.json"), "--seed-size", "100", "--rate-limit", "0.05")
+    try:
+        url = re.search(r"http://\S+", line).group(0)
+        assert requests.get(f"{url}/_emulator/rate-limit", timeout=5).json() == {"rate": 0.05, "burst": 1}
+        changed = requests.put(f"{url}/_emulator/rate-limit", json={"rate": 0.05, "burst": 2}, timeout=5)
+        assert changed.json() == {"rate": 0.05, "burst": 2}
+        server = Running(url)
+        answers = [pai_call(server, "GET", "/api/v1/models") for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[2].json()["Code"] == "Throttling.User"
+        assert 0 < int(answers[2].headers["x-acs-retry-after"]) <= 20_000
+        requests.put(f"{url}/_emulator/rate-limit", json={"rate": 0}, timeout=5)
+        assert pai_call(server, "GET", "/api/v1/models").status_code == 200
+    finally:
+        code, _, err = stop(process)
+    assert code == 0, err
+
+
+def test_the_rate_burst_flag_sets_the_burst(tmp_path):
+    process, line = start(
+        "--data", str(tmp_path / "d.json"), "--seed-size", "100", "--rate-limit", "0.05", "--rate-burst", "3"
+    )
+    try:
+        url = re.search(r"http://\S+", line).group(0)
+        assert requests.get(f"{url}/_emulator/rate-limit", timeout=5).json() == {"rate": 0.05, "burst": 3}
+        server = Running(url)
+        statuses = [pai_call(server, "GET", "/api/v1/models").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+    finally:
+        code, _, err = stop(process)
+    assert code == 0, err
+
+
+def test_a_burst_without_a_rate_stops_it_with_a_clear_message(tmp_path):
+    command = [sys.executable, "manage.py", "pai_emulator", "--port", "0", "--data", str(tmp_path / "d.json")]
+    done = subprocess.run(
+        [*command, "--rate-burst", "5"], cwd=REPO, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode != 0
+    assert "burst needs a rate above zero" in done.stderr
+    assert not (tmp_path / "d.json").exists()

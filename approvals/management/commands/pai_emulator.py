@@ -17,7 +17,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class Command(BaseCommand):
     help = (
         "Serve PAI's model-registry API (ListModels, GetModel, ListModelVersions, GetModelVersion, "
-        "UpdateModelVersion) on loopback, with ACS3-HMAC-SHA256 signature checks and fault injection."
+        "UpdateModelVersion) on loopback, with ACS3-HMAC-SHA256 signature checks, fault injection and an "
+        "optional rate limit per AccessKey."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -50,6 +51,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--stall-seconds", type=float, default=5.0, help="How late a stalled answer comes.")
         parser.add_argument("--fault-seed", type=int, help="Random seed for the faults, for repeatable runs.")
+        parser.add_argument(
+            "--rate-limit",
+            type=float,
+            default=0.0,
+            metavar="R",
+            help="Requests per second allowed to each AccessKey, then 429 Throttling.User (0, the default: no limit).",
+        )
+        parser.add_argument(
+            "--rate-burst", type=int, metavar="N", help="Requests an AccessKey may send at once (default: the rate)."
+        )
         parser.add_argument("--log-requests", action="store_true", help="Log every request to stderr.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -76,6 +87,8 @@ class Command(BaseCommand):
                 reset=options["reset"],
                 faults=faults,
                 random_seed=options["fault_seed"],
+                rate_limit=options["rate_limit"],
+                rate_burst=options["rate_burst"],
                 log_requests=options["log_requests"],
             )
             server.start()

@@ -1,4 +1,4 @@
-"""A local PAI model-registry server: the five operations, signature checks, faults.
+"""A local PAI model-registry server: the five operations, signature checks, faults, a rate limit.
 
 No Django imports; `python manage.py pai_emulator` wraps it.
 """
@@ -6,7 +6,18 @@ No Django imports; `python manage.py pai_emulator` wraps it.
 from .auth import AccessKey, NonceCache, Verifier
 from .errors import ApiError
 from .faults import FaultInjector, Faults
+from .ratelimit import RateLimiter
 from .server import EmulatorServer
 from .store import Store
 
-__all__ = ["AccessKey", "ApiError", "EmulatorServer", "FaultInjector", "Faults", "NonceCache", "Store", "Verifier"]
+__all__ = [
+    "AccessKey",
+    "ApiError",
+    "EmulatorServer",
+    "FaultInjector",
+    "Faults",
+    "NonceCache",
+    "RateLimiter",
+    "Store",
+    "Verifier",
+]

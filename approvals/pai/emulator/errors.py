@@ -36,3 +36,13 @@ class ApiError(Exception):
 
 def invalid_parameter(message: str) -> ApiError:
     return ApiError(400, "InvalidParameter", message)
+
+
+def throttled(retry_after_ms: int) -> ApiError:
+    """PAI's answer to an account past its rate: 429 Throttling.User, retry-after in milliseconds."""
+    return ApiError(
+        429,
+        "Throttling.User",
+        "Request was denied due to user flow control.",
+        {"x-acs-retry-after": str(int(retry_after_ms))},
+    )

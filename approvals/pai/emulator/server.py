@@ -1,7 +1,7 @@
 """The emulator server: PAI's five model-registry operations plus control endpoints.
 
-Control endpoints (/_emulator/faults, /_emulator/stats) need no signature, so the
-server must only ever listen on loopback.
+Control endpoints (/_emulator/faults, /_emulator/rate-limit, /_emulator/stats) need
+no signature, so the server must only ever listen on loopback.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from .auth import AccessKey, Verifier
-from .errors import ApiError, invalid_parameter
+from .errors import ApiError, invalid_parameter, throttled
 from .faults import FaultInjector, Faults
 from .handler import Handler, HTTPServer, lower_headers, parse_json, parse_query
+from .ratelimit import RateLimiter
 from .seed import demo_registry, synthetic_registry
 from .store import Store
 
@@ -39,6 +40,8 @@ class EmulatorServer:
         reset: bool = False,
         faults: Faults | Mapping[str, Any] | None = None,
         random_seed: int | None = None,
+        rate_limit: float = 0.0,
+        rate_burst: int | None = None,
         log_requests: bool = False,
     ) -> None:
         if seed not in (None, "demo"):
@@ -47,6 +50,7 @@ class EmulatorServer:
         self.store = Store(Path(data_path))
         self.verifier = Verifier(access_keys)
         self.injector = FaultInjector(faults, random_seed)
+        self.rate_limiter = RateLimiter(rate_limit, rate_burst)
         self.seed, self.seed_size, self.reset = seed, seed_size, reset
         self.log_requests = log_requests
         self.seeded = False
@@ -139,16 +143,11 @@ class EmulatorServer:
                 503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."
             )
         if fault == "throttle":
-            retry_after = str(int(faults.throttle_retry_after_ms))
-            raise ApiError(
-                429,
-                "Throttling.User",
-                "Request was denied due to user flow control.",
-                {"x-acs-retry-after": retry_after},
-            )
+            raise throttled(faults.throttle_retry_after_ms)
         query = parse_query(raw_query)
         headers = lower_headers(raw_headers)
-        self.verifier.verify(method=method, raw_path=raw_path, query=query, headers=headers, body=body)
+        key_id = self.verifier.verify(method=method, raw_path=raw_path, query=query, headers=headers, body=body)
+        self.rate_limiter.check(key_id)  # per account, as PAI throttles; only signed requests count
         result = self._dispatch(action, path_params, query, body)
         # Only a write can be "applied, then lost in transit"; reads answer promptly.
         if action == "UpdateModelVersion" and self.injector.stall_after():
@@ -180,11 +179,22 @@ class EmulatorServer:
             except ValueError as exc:
                 raise invalid_parameter(str(exc)) from None
             return self.faults.to_dict()
+        if raw_path == "/_emulator/rate-limit" and method == "GET":
+            return self.rate_limiter.to_dict()
+        if raw_path == "/_emulator/rate-limit" and method == "PUT":
+            changes = parse_json(body)
+            if not isinstance(changes, dict):
+                raise invalid_parameter("The body must be a JSON object: rate, and optionally burst.")
+            try:
+                self.rate_limiter.update(changes)
+            except ValueError as exc:
+                raise invalid_parameter(str(exc)) from None
+            return self.rate_limiter.to_dict()
         if raw_path == "/_emulator/stats" and method == "GET":
             return {**self.injector.stats(), **self.store.counts(), "file_writes": self.store.writes}
         if raw_path == "/_emulator/stats" and method == "DELETE":
             self.injector.reset_stats()
             return self.injector.stats()
-        if raw_path in ("/_emulator/faults", "/_emulator/stats"):
+        if raw_path in ("/_emulator/faults", "/_emulator/rate-limit", "/_emulator/stats"):
             raise ApiError(405, "UnsupportedHTTPMethod", f"Method {method} is not allowed on {raw_path}.")
         raise ApiError(404, "InvalidAction.NotFound", f"No control endpoint {raw_path[:80]}.")
