@@ -1,4 +1,4 @@
-"""The emulator server: PAI's five model-registry operations plus control endpoints.
+"""The emulator server: PAI's model-registry operations (labels included) plus control endpoints.
 
 Control endpoints (/_emulator/faults, /_emulator/stats) need no signature, so the
 server must only ever listen on loopback.
@@ -18,6 +18,9 @@ from .faults import FaultInjector, Faults
 from .handler import Handler, HTTPServer, lower_headers, parse_json, parse_query
 from .seed import demo_registry, synthetic_registry
 from .store import Store
+
+# Only a write can be "applied, then lost in transit"; reads answer promptly.
+WRITES = ("UpdateModelVersion", "CreateModelVersionLabels", "DeleteModelVersionLabels")
 
 
 class EmulatorServer:
@@ -150,8 +153,7 @@ class EmulatorServer:
         headers = lower_headers(raw_headers)
         self.verifier.verify(method=method, raw_path=raw_path, query=query, headers=headers, body=body)
         result = self._dispatch(action, path_params, query, body)
-        # Only a write can be "applied, then lost in transit"; reads answer promptly.
-        if action == "UpdateModelVersion" and self.injector.stall_after():
+        if action in WRITES and self.injector.stall_after():
             self._sleep(faults.stall_seconds)  # the change is applied; the client sees only a timeout
         return result
 
@@ -165,7 +167,12 @@ class EmulatorServer:
             return store.list_versions(path[0], query)
         if action == "GetModelVersion":
             return store.get_version(path[0], path[1])
-        store.update_version(path[0], path[1], parse_json(body))
+        if action == "CreateModelVersionLabels":
+            store.create_labels(path[0], path[1], parse_json(body))
+        elif action == "DeleteModelVersionLabels":
+            store.delete_labels(path[0], path[1], query.get("LabelKeys"))
+        else:
+            store.update_version(path[0], path[1], parse_json(body))
         return {}
 
     def control(self, method: str, raw_path: str, body: bytes) -> dict[str, Any]:

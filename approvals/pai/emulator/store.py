@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from approvals.pai import fields
+from approvals.pai import fields, labels
 
 from . import listing
 from .durable import atomic_write
@@ -154,12 +154,21 @@ class Store:
         with self._lock:
             return dict(self._version(model_id, version_name))
 
-    # ---- the one write --------------------------------------------------------
+    # ---- writes -----------------------------------------------------------------
 
     def _tick(self) -> str:
         """A modification time strictly after every earlier one, even within one millisecond."""
         self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
         return iso_millis(self._last_ms)
+
+    def _store_version(self, model_id: str, updated: dict[str, Any]) -> int:
+        """Put a changed copy of a version in place, stamped now (lock held); return the generation to await."""
+        updated["GmtModifiedTime"] = self._tick()
+        self._versions[model_id][updated["VersionName"]] = updated
+        self._models[model_id] = {**self._models[model_id], "GmtLatestVersionModifiedTime": updated["GmtModifiedTime"]}
+        self._revisions[model_id] = self._next_revision()
+        self._generation += 1
+        return self._generation
 
     def update_version(self, model_id: str, version_name: str, body: Any) -> None:
         if not isinstance(body, dict):
@@ -171,16 +180,37 @@ class Store:
                 raise invalid_parameter(f"{problems[0].field}: {problems[0].message}")
             updated = dict(current)
             updated.update({f: body[f] for f in fields.UPDATABLE_FIELDS if f in body})
-            updated["GmtModifiedTime"] = self._tick()
-            self._versions[model_id][version_name] = updated
-            self._models[model_id] = {
-                **self._models[model_id],
-                "GmtLatestVersionModifiedTime": updated["GmtModifiedTime"],
-            }
-            self._revisions[model_id] = self._next_revision()
-            self._generation += 1
-            generation = self._generation
+            generation = self._store_version(model_id, updated)
         self.wait_durable(generation)
+
+    def create_labels(self, model_id: str, version_name: str, body: Any) -> None:
+        """Set each label given: a new key is added, an existing key gets the new value."""
+        if not isinstance(body, dict):
+            raise invalid_parameter("The request body must be a JSON object.")
+        with self._lock:
+            current = self._version(model_id, version_name)
+            problems = labels.check_labels(body.get("Labels"), current.get("Labels") or [])
+            if problems:
+                raise invalid_parameter(problems[0].message)
+            generation = self._set_labels(model_id, current, labels.merge(current.get("Labels") or [], body["Labels"]))
+        self.wait_durable(generation)
+
+    def delete_labels(self, model_id: str, version_name: str, label_keys: str | None) -> None:
+        """Remove the labels named in `label_keys` ("k1,k2"); keys that are not there are ignored."""
+        keys = labels.parse_label_keys(label_keys or "")
+        if not keys:
+            raise invalid_parameter("LabelKeys must name at least one label key, e.g. LabelKeys=k1,k2.")
+        with self._lock:
+            current = self._version(model_id, version_name)
+            generation = self._set_labels(model_id, current, labels.remove(current.get("Labels") or [], keys))
+        self.wait_durable(generation)
+
+    def _set_labels(self, model_id: str, current: dict[str, Any], new: list[dict[str, Any]]) -> int:
+        # A call that changes nothing (a missing key deleted, a value set again) leaves
+        # the version and its modification time alone, so sync sees no change.
+        if new == (current.get("Labels") or []):
+            return self._generation  # nothing to write, yet what it read must be on disk
+        return self._store_version(model_id, {**current, "Labels": new})
 
     # ---- group commit ---------------------------------------------------------
 
