@@ -1,4 +1,4 @@
-"""A local PAI model-registry server: its operations, signature checks, faults.
+"""A local PAI model-registry server: its operations, GetDataset, signature checks, faults.
 
 No Django imports; `python manage.py pai_emulator` wraps it.
 """

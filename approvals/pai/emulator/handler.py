@@ -25,6 +25,7 @@ ROUTES: dict[tuple[str, ...], dict[str, str]] = {
         "POST": "CreateModelVersionLabels",
         "DELETE": "DeleteModelVersionLabels",
     },
+    ("datasets", "{}"): {"GET": "GetDataset"},
 }
 
 

@@ -1,4 +1,4 @@
-"""The emulator server: PAI's model-registry operations (labels included) plus control endpoints.
+"""The emulator server: PAI's model-registry operations, GetDataset, and control endpoints.
 
 Control endpoints (/_emulator/faults, /_emulator/stats) need no signature, so the
 server must only ever listen on loopback.
@@ -17,6 +17,7 @@ from .errors import ApiError, invalid_parameter
 from .faults import FaultInjector, Faults
 from .handler import Handler, HTTPServer, lower_headers, parse_json, parse_query
 from .seed import demo_registry, synthetic_registry
+from .seed_datasets import demo_datasets
 from .store import Store
 
 # Only a write can be "applied, then lost in transit"; reads answer promptly.
@@ -24,7 +25,7 @@ WRITES = ("UpdateModelVersion", "CreateModelVersionLabels", "DeleteModelVersionL
 
 
 class EmulatorServer:
-    """The PAI model-registry emulator, started in a background thread.
+    """The PAI model-registry emulator (with GetDataset), started in a background thread.
 
     `seed` ("demo") or `seed_size` fill the data file only when it is missing or
     empty, unless `reset` is true.
@@ -81,12 +82,15 @@ class EmulatorServer:
             self.store.load(data)
             return
         self.store.path.parent.mkdir(parents=True, exist_ok=True)
+        datasets: list[dict[str, Any]] = []
         if wants_seed:
             models, versions = synthetic_registry(self.seed_size) if self.seed_size else demo_registry()
+            if not self.seed_size:
+                datasets = demo_datasets(models, versions)
             self.seeded = True
         else:
             models, versions = [], {}
-        self.store.replace_all(models, versions)
+        self.store.replace_all(models, versions, datasets)
         self.store.flush()
 
     def start(self) -> EmulatorServer:
@@ -167,6 +171,8 @@ class EmulatorServer:
             return store.list_versions(path[0], query)
         if action == "GetModelVersion":
             return store.get_version(path[0], path[1])
+        if action == "GetDataset":
+            return store.get_dataset(path[0])
         if action == "CreateModelVersionLabels":
             store.create_labels(path[0], path[1], parse_json(body))
         elif action == "DeleteModelVersionLabels":

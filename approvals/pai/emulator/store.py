@@ -1,4 +1,4 @@
-"""The emulator's registry: models and versions in memory, persisted as one JSON file.
+"""The emulator's registry: models, versions and datasets in memory, persisted as one JSON file.
 
 Indexes: models by id, and per model its versions by name, so Get/Update are
 O(1) and ListModelVersions touches one model's versions only. Stored dicts are
@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from approvals.pai import fields, labels
 
@@ -40,6 +40,12 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+class Snapshot(NamedTuple):
+    models: list[dict[str, Any]]
+    datasets: list[dict[str, Any]]
+    versions: list[tuple[str, int, list[dict[str, Any]]]]  # (model id, revision, its versions)
+
+
 class Store:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -47,6 +53,10 @@ class Store:
         self._models: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, dict[str, dict[str, Any]]] = {}
         self._latest: dict[str, str] = {}  # model id -> name of its newest version
+        self._datasets: dict[str, dict[str, Any]] = {}
+        # The account's workspaces are those its models live in; a dataset elsewhere
+        # belongs to a workspace the caller is not a member of, and answers 403.
+        self._workspaces: set[str] = set()
         self._last_ms = 0
         # Per model, a revision that changes whenever its versions do; the writer keeps
         # each model's serialized versions and re-encodes only the models that changed.
@@ -79,13 +89,21 @@ class Store:
     def load(self, data: Mapping[str, Any] | None) -> None:
         """Take over what read_file() returned; the file already holds it."""
         data = data or {"models": [], "versions": {}}
-        self.replace_all(data["models"], data.get("versions") or {})
+        # Files written before datasets existed have none; they load as they are.
+        self.replace_all(data["models"], data.get("versions") or {}, data.get("datasets") or [])
         with self._flush_cond:
             self._durable = self._generation
 
-    def replace_all(self, models: list[dict[str, Any]], versions: Mapping[str, list[dict[str, Any]]]) -> None:
+    def replace_all(
+        self,
+        models: list[dict[str, Any]],
+        versions: Mapping[str, list[dict[str, Any]]],
+        datasets: list[dict[str, Any]] | None = None,
+    ) -> None:
         with self._lock:
             self._models = {m["ModelId"]: m for m in models}
+            self._workspaces = {m["WorkspaceId"] for m in models if m.get("WorkspaceId")}
+            self._datasets = {d["DatasetId"]: d for d in datasets or []}
             self._versions = {mid: {v["VersionName"]: v for v in versions.get(mid, [])} for mid in self._models}
             self._latest = {mid: self._newest(vs) for mid, vs in self._versions.items() if vs}
             self._revisions = {mid: self._next_revision() for mid in self._models}
@@ -154,6 +172,17 @@ class Store:
         with self._lock:
             return dict(self._version(model_id, version_name))
 
+    def get_dataset(self, dataset_id: str) -> dict[str, Any]:
+        with self._lock:
+            dataset = self._datasets.get(dataset_id)
+            if dataset is None:
+                raise ApiError(404, "DatasetNotFound", f"The dataset {dataset_id!r} does not exist.")
+            if dataset.get("WorkspaceId") not in self._workspaces:
+                raise ApiError(
+                    403, "NoPermission", f"You are not authorized to read the dataset {dataset_id!r} in its workspace."
+                )
+            return dict(dataset)
+
     # ---- writes -----------------------------------------------------------------
 
     def _tick(self) -> str:
@@ -214,14 +243,16 @@ class Store:
 
     # ---- group commit ---------------------------------------------------------
 
-    def _snapshot(self) -> tuple[int, list[dict[str, Any]], list[tuple[str, int, list[dict[str, Any]]]]]:
+    def _snapshot(self) -> tuple[int, Snapshot]:
         with self._lock:
             models = list(self._models.values())
+            datasets = list(self._datasets.values())
             versions = [(mid, self._revisions[mid], list(vs.values())) for mid, vs in self._versions.items()]
-            return self._generation, models, versions
+            return self._generation, Snapshot(models, datasets, versions)
 
-    def _encode(self, models: list[dict[str, Any]], versions: list[tuple[str, int, list[dict[str, Any]]]]) -> bytes:
+    def _encode(self, snapshot: Snapshot) -> bytes:
         """The whole file; unchanged models' versions come from the previous write's encoding."""
+        models, datasets, versions = snapshot
         encoded: dict[str, tuple[int, bytes]] = {}
         parts = []
         for mid, revision, rows in versions:
@@ -231,7 +262,7 @@ class Store:
             encoded[mid] = cached
             parts.append(_dumps(mid) + b":" + cached[1])
         self._encoded = encoded
-        header = b'{"format":' + _dumps(FORMAT) + b',"models":' + _dumps(models) + b',"versions":{'
+        header = b'{"format":%s,"models":%s,"datasets":%s,"versions":{' % tuple(map(_dumps, (FORMAT, models, datasets)))
         return header + b",".join(parts) + b"}}"
 
     def wait_durable(self, generation: int) -> None:
@@ -251,8 +282,8 @@ class Store:
                 self._flushing = True
             covered = 0  # stays 0 if the write fails: nothing is marked durable
             try:
-                snapshot_generation, models, versions = self._snapshot()
-                atomic_write(self.path, self._encode(models, versions))
+                snapshot_generation, snapshot = self._snapshot()
+                atomic_write(self.path, self._encode(snapshot))
                 self.writes += 1
                 covered = snapshot_generation
             finally:
