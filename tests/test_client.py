@@ -4,12 +4,14 @@ that never carry a secret."""
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 
 import pytest
 
 from approvals.pai.client import PaiClient, credentials
+from approvals.pai.emulator.seed_datasets import FOREIGN_WORKSPACE
 from approvals.pai.errors import PaiRequestError, PaiServerError, PaiThrottled, PaiUnavailable
 from tests.fixtures_pai import PAI_KEY_ID, PAI_KEY_SECRET, PAI_STS_KEY_ID, PAI_STS_SECRET, PAI_STS_TOKEN
 
@@ -171,3 +173,110 @@ def test_its_log_names_action_status_and_request_id_but_never_a_secret(pai_emula
     assert "action=GetModel" in text and "status=200" in text and model["RequestId"] in text
     for secret in (PAI_STS_SECRET, PAI_STS_TOKEN, "Signature=", "authorization"):
         assert secret not in text
+
+
+# Labels and datasets. The emulator checks every signature, so each call below is signed right.
+
+
+def newest_version(server):
+    model = first_model(server)
+    return model["ModelId"], model["LatestVersion"]["VersionName"]
+
+
+def labels_of(server, model_id, name):
+    return {lb["Key"]: lb["Value"] for lb in make_client(server).get_model_version(model_id, name)["Labels"]}
+
+
+def test_it_creates_labels_from_a_mapping_or_pairs_and_returns_the_request_id(pai_emulator):
+    client = make_client(pai_emulator)
+    model_id, name = newest_version(pai_emulator)
+    before = labels_of(pai_emulator, model_id, name)
+    first = client.create_model_version_labels(model_id, name, {"env": "test", "负责人": "张伟"})
+    second = client.create_model_version_labels(model_id, name, [("owner", "ml-platform")])
+    assert first and second and first != second
+    added = {"env": "test", "负责人": "张伟", "owner": "ml-platform"}
+    assert labels_of(pai_emulator, model_id, name) == {**before, **added}
+
+
+def test_creating_a_label_that_exists_replaces_its_value(pai_emulator):
+    client = make_client(pai_emulator)
+    model_id, name = newest_version(pai_emulator)
+    client.create_model_version_labels(model_id, name, {"env": "test"})
+    client.create_model_version_labels(model_id, name, {"env": "prod"})
+    labels = make_client(pai_emulator).get_model_version(model_id, name)["Labels"]
+    assert [lb for lb in labels if lb["Key"] == "env"] == [{"Key": "env", "Value": "prod"}]
+
+
+def test_it_deletes_labels_and_a_missing_key_is_no_error(pai_emulator):
+    client = make_client(pai_emulator)
+    model_id, name = newest_version(pai_emulator)
+    before = labels_of(pai_emulator, model_id, name)
+    client.create_model_version_labels(model_id, name, {"a": "1", "b": "2", "c": "3"})
+    assert client.delete_model_version_labels(model_id, name, ["a", "c"])
+    assert labels_of(pai_emulator, model_id, name) == {**before, "b": "2"}
+    assert client.delete_model_version_labels(model_id, name, ("never-there",))
+    assert labels_of(pai_emulator, model_id, name) == {**before, "b": "2"}
+
+
+@pytest.mark.parametrize(
+    ("labels", "words"),
+    [({"": "x"}, "Labels[0].Key"), ({"env": 5}, "Labels[0].Value"), ({"a=b": "x"}, "'='"), ({}, "at least one")],
+)
+def test_a_refused_label_is_a_permanent_error_with_pai_code(pai_emulator, labels, words):
+    model_id, name = newest_version(pai_emulator)
+    before = labels_of(pai_emulator, model_id, name)
+    with pytest.raises(PaiRequestError) as caught:
+        make_client(pai_emulator).create_model_version_labels(model_id, name, labels)
+    error = caught.value
+    assert (error.status, error.code, error.retryable) == (400, "InvalidParameter", False)
+    assert words in error.message and error.request_id
+    assert labels_of(pai_emulator, model_id, name) == before
+
+
+@pytest.mark.parametrize("keys", [[], ["a,b"], "env"])
+def test_it_will_not_send_a_delete_whose_keys_pai_could_misread(pai_emulator, keys):
+    model_id, name = newest_version(pai_emulator)
+    with pytest.raises((ValueError, TypeError)):
+        make_client(pai_emulator).delete_model_version_labels(model_id, name, keys)
+    assert pai_emulator.injector.stats()["requests"].get("DeleteModelVersionLabels") is None
+
+
+def test_labels_of_an_unknown_version_are_a_not_found_error(pai_emulator):
+    client = make_client(pai_emulator)
+    model_id, _ = newest_version(pai_emulator)
+    for call in (
+        lambda: client.create_model_version_labels(model_id, "9.9.9", {"env": "test"}),
+        lambda: client.delete_model_version_labels(model_id, "9.9.9", ["env"]),
+    ):
+        with pytest.raises(PaiRequestError) as caught:
+            call()
+        assert (caught.value.status, caught.value.code) == (404, "ModelVersionNotFound")
+
+
+def seeded_dataset(server, *, foreign):
+    datasets = json.loads(server.store.path.read_text(encoding="utf-8"))["datasets"]
+    return next(d for d in datasets if (d["WorkspaceId"] == FOREIGN_WORKSPACE) == foreign)
+
+
+def test_it_gets_a_dataset(pai_emulator):
+    dataset = seeded_dataset(pai_emulator, foreign=False)
+    got = make_client(pai_emulator).get_dataset(dataset["DatasetId"])
+    assert got["Name"] == dataset["Name"] and got["WorkspaceId"] == dataset["WorkspaceId"] and got["RequestId"]
+
+
+def test_a_dataset_it_cannot_read_or_that_is_gone_is_none_not_an_error(pai_emulator, caplog):
+    caplog.set_level(logging.INFO)
+    client = make_client(pai_emulator)
+    assert client.get_dataset("d-doesnotexist0000") is None
+    assert client.get_dataset(seeded_dataset(pai_emulator, foreign=True)["DatasetId"]) is None
+    assert "status=404" in caplog.text and "status=403" in caplog.text
+
+
+def test_get_dataset_still_raises_when_pai_is_failing_or_the_signature_is_wrong(pai_emulator):
+    dataset_id = seeded_dataset(pai_emulator, foreign=False)["DatasetId"]
+    with pytest.raises(PaiRequestError) as caught:
+        make_client(pai_emulator, secret="wrong").get_dataset(dataset_id)
+    assert caught.value.code == "SignatureDoesNotMatch"
+    pai_emulator.faults.unavailable_rate = 1.0
+    with pytest.raises(PaiServerError):
+        make_client(pai_emulator).get_dataset(dataset_id)

@@ -4,6 +4,8 @@ If Alibaba's own client can list, read and update through the emulator, and gets
 the same refusals PAI gives, the emulator speaks PAI's wire format.
 """
 
+import json
+
 import pytest
 from alibabacloud_aiworkspace20210204 import models as pai_models
 from alibabacloud_aiworkspace20210204.client import Client
@@ -11,6 +13,7 @@ from alibabacloud_tea_openapi import models as openapi_models
 from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import TeaException
 
+from approvals.pai.emulator.seed_datasets import FOREIGN_WORKSPACE
 from tests.fixtures_pai import PAI_KEY_ID, PAI_KEY_SECRET, PAI_STS_KEY_ID, PAI_STS_SECRET, PAI_STS_TOKEN
 
 
@@ -132,3 +135,67 @@ def test_the_sdk_sees_a_404_for_a_missing_version(pai_emulator):
         )
     )
     assert (error.code, error.status_code) == ("ModelVersionNotFound", 404)
+
+
+def sdk_labels(client, model_id, name):
+    version = client.get_model_version(model_id, name, pai_models.GetModelVersionRequest()).body
+    return [(label.key, label.value) for label in version.labels]
+
+
+def test_the_sdk_creates_replaces_and_deletes_labels_and_reads_them_back(pai_emulator):
+    model = first_model(pai_emulator)
+    name = model["LatestVersion"]["VersionName"]
+    before = [(lb["Key"], lb["Value"]) for lb in model["LatestVersion"]["Labels"]]
+    client = sdk(pai_emulator)
+    request = pai_models.CreateModelVersionLabelsRequest(
+        labels=[pai_models.Label(key="env", value="test"), pai_models.Label(key="负责人", value="张伟")]
+    )
+    created = client.create_model_version_labels(model["ModelId"], name, request)
+    assert created.status_code == 200 and created.body.request_id
+    assert sdk_labels(client, model["ModelId"], name) == [*before, ("env", "test"), ("负责人", "张伟")]
+
+    replace = pai_models.CreateModelVersionLabelsRequest(labels=[pai_models.Label(key="env", value="prod")])
+    client.create_model_version_labels(model["ModelId"], name, replace)
+    assert sdk_labels(client, model["ModelId"], name) == [*before, ("env", "prod"), ("负责人", "张伟")]
+
+    delete = pai_models.DeleteModelVersionLabelsRequest(label_keys="env,负责人,never-there")
+    deleted = client.delete_model_version_labels(model["ModelId"], name, delete)
+    assert deleted.status_code == 200 and deleted.body.request_id
+    assert sdk_labels(client, model["ModelId"], name) == before
+    assert pai_emulator.store.get_version(model["ModelId"], name)["Labels"] == model["LatestVersion"]["Labels"]
+
+
+def test_the_sdk_sees_pai_refusals_of_labels(pai_emulator):
+    model = first_model(pai_emulator)
+    name = model["LatestVersion"]["VersionName"]
+    client = sdk(pai_emulator)
+    bad = pai_models.CreateModelVersionLabelsRequest(labels=[pai_models.Label(key="team=search", value="x")])
+    error = refusal(
+        lambda: client.create_model_version_labels_with_options(model["ModelId"], name, bad, {}, no_retry())
+    )
+    assert (error.code, error.status_code) == ("InvalidParameter", 400)
+    good = pai_models.CreateModelVersionLabelsRequest(labels=[pai_models.Label(key="env", value="test")])
+    error = refusal(
+        lambda: client.create_model_version_labels_with_options(model["ModelId"], "9.9.9", good, {}, no_retry())
+    )
+    assert (error.code, error.status_code) == ("ModelVersionNotFound", 404)
+
+
+def test_the_sdk_gets_a_dataset_and_sees_404_and_403(pai_emulator):
+    datasets = json.loads(pai_emulator.store.path.read_text(encoding="utf-8"))["datasets"]
+    mine = next(d for d in datasets if d["WorkspaceId"] != FOREIGN_WORKSPACE)
+    theirs = next(d for d in datasets if d["WorkspaceId"] == FOREIGN_WORKSPACE)
+    client = sdk(pai_emulator)
+    body = client.get_dataset(mine["DatasetId"], pai_models.GetDatasetRequest()).body
+    assert (body.dataset_id, body.name, body.workspace_id) == (mine["DatasetId"], mine["Name"], mine["WorkspaceId"])
+    assert (body.data_source_type, body.data_type, body.uri) == (mine["DataSourceType"], mine["DataType"], mine["Uri"])
+    assert [(lb.key, lb.value) for lb in body.labels] == [(lb["Key"], lb["Value"]) for lb in mine["Labels"]]
+    assert body.gmt_create_time == mine["GmtCreateTime"] and body.request_id
+    for dataset_id, expected in (
+        ("d-doesnotexist0000", ("DatasetNotFound", 404)),
+        (theirs["DatasetId"], ("NoPermission", 403)),
+    ):
+        error = refusal(
+            lambda d=dataset_id: client.get_dataset_with_options(d, pai_models.GetDatasetRequest(), {}, no_retry())
+        )
+        assert (error.code, error.status_code) == expected

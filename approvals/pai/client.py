@@ -1,4 +1,4 @@
-"""The five PAI model-registry operations the dashboard uses, over signed HTTP.
+"""The PAI operations the dashboard uses (the model registry, its labels, GetDataset), over signed HTTP.
 
 No Django imports: settings reach it through approvals/pai_clients.py.
 """
@@ -9,7 +9,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from alibabacloud_credentials.models import Config as CredentialsConfig
 
 from . import fields, signing
 from .errors import PaiError, PaiRequestError, PaiServerError, PaiThrottled, PaiUnavailable
+from .labels import as_wire
 
 API_VERSION = "2021-02-04"
 USER_AGENT = "pai-model-review/0.1"
@@ -74,7 +75,7 @@ class PaiClient:
         self._credentials = credentials
         self._session = session or requests.Session()
 
-    # The five operations.
+    # The model registry.
     def list_models_page(self, *, workspace_id: str, page_number: int, page_size: int = 100, **filters: str) -> Page:
         query = {**filters, "WorkspaceId": workspace_id, "PageNumber": page_number, "PageSize": page_size}
         data = self._call("ListModels", "GET", ["api", "v1", "models"], query=query)
@@ -114,6 +115,41 @@ class PaiClient:
             "UpdateModelVersion", "PUT", ["api", "v1", "models", model_id, "versions", version_name], body=dict(fields_)
         )
         return data.get("RequestId", "")
+
+    # Labels. The values are not checked here: PAI is the judge (approvals.pai.labels has its rules).
+    def create_model_version_labels(
+        self, model_id: str, version_name: str, labels: Mapping[str, str] | Iterable[tuple[str, str]]
+    ) -> str:
+        """Set labels on a version (the emulator replaces an existing key's value); return PAI's RequestId."""
+        body = {"Labels": as_wire(labels)}
+        segments = ["api", "v1", "models", model_id, "versions", version_name, "labels"]
+        return self._call("CreateModelVersionLabels", "POST", segments, body=body).get("RequestId", "")
+
+    def delete_model_version_labels(self, model_id: str, version_name: str, keys: Sequence[str]) -> str:
+        """Remove the labels with these keys (the emulator ignores missing ones); return PAI's RequestId."""
+        if isinstance(keys, str):
+            raise TypeError("keys must be a sequence of label keys, not one string")
+        keys = list(keys)
+        # LabelKeys is comma-separated: a key with a comma would delete other labels, an empty
+        # list has no documented meaning. Neither is sent.
+        if not keys or any("," in key for key in keys):
+            raise ValueError("DeleteModelVersionLabels needs one or more label keys, none containing a comma")
+        segments = ["api", "v1", "models", model_id, "versions", version_name, "labels"]
+        query = {"LabelKeys": ",".join(keys)}
+        return self._call("DeleteModelVersionLabels", "DELETE", segments, query=query).get("RequestId", "")
+
+    # Datasets, to name the ones that Metrics refer to.
+    def get_dataset(self, dataset_id: str) -> dict[str, Any] | None:
+        """The dataset, or None when PAI will not show it (403) or has none (404): a name is a nicety, never an error.
+
+        Throttling, 5xx and transport failures still raise, as every call does.
+        """
+        try:
+            return self._call("GetDataset", "GET", ["api", "v1", "datasets", dataset_id])
+        except PaiRequestError as error:
+            if error.status in (403, 404):
+                return None
+            raise
 
     # The wire.
     def _call(

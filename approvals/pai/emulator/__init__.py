@@ -1,4 +1,4 @@
-"""A local PAI model-registry server: the five operations, signature checks, faults, a rate limit.
+"""A local PAI model-registry server: its operations, GetDataset, signature checks, faults, a rate limit.
 
 No Django imports; `python manage.py pai_emulator` wraps it.
 """

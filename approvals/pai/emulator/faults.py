@@ -1,6 +1,6 @@
 """Fault injection for chaos tests: latency, 503s, throttling and stalls.
 
-Faults apply to the five API operations only, never to the control endpoints.
+Faults apply to the API operations only, never to the control endpoints.
 A seedable random.Random makes a run with a given seed repeatable.
 """
 

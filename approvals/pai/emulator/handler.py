@@ -15,13 +15,17 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 1 << 20
 JSON_TYPE = "application/json;charset=utf-8"
-# (segments after /api/v1/models, method) -> action
-ROUTES = {
-    (0, "GET"): "ListModels",
-    (1, "GET"): "GetModel",
-    (2, "GET"): "ListModelVersions",
-    (3, "GET"): "GetModelVersion",
-    (3, "PUT"): "UpdateModelVersion",
+# Path shapes after /api/v1 ("{}" is a parameter) -> {method: action}.
+ROUTES: dict[tuple[str, ...], dict[str, str]] = {
+    ("models",): {"GET": "ListModels"},
+    ("models", "{}"): {"GET": "GetModel"},
+    ("models", "{}", "versions"): {"GET": "ListModelVersions"},
+    ("models", "{}", "versions", "{}"): {"GET": "GetModelVersion", "PUT": "UpdateModelVersion"},
+    ("models", "{}", "versions", "{}", "labels"): {
+        "POST": "CreateModelVersionLabels",
+        "DELETE": "DeleteModelVersionLabels",
+    },
+    ("datasets", "{}"): {"GET": "GetDataset"},
 }
 
 
@@ -44,17 +48,30 @@ def parse_query(raw: str) -> dict[str, str]:
         raise invalid_parameter("The query string is malformed.") from None
 
 
+def _not_found() -> ApiError:
+    return ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+
+
+def _matches(shape: tuple[str, ...], segments: list[str]) -> bool:
+    return len(shape) == len(segments) and all(s in ("{}", seg) for s, seg in zip(shape, segments, strict=True))
+
+
 def route(raw_path: str, method: str) -> tuple[str, list[str]]:
     """Return (action, decoded path parameters) or raise 404/405."""
     parts = raw_path.split("/")[1:]
-    if parts[:3] != ["api", "v1", "models"] or len(parts) > 6 or (len(parts) >= 5 and parts[4] != "versions"):
-        raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
-    params = [p for i, p in enumerate(parts[3:]) if i != 1]
+    if parts[:2] != ["api", "v1"]:
+        raise _not_found()
+    rest = parts[2:]
+    shape = next((shape for shape in ROUTES if _matches(shape, rest)), None)
+    if shape is None:
+        raise _not_found()
+    methods = ROUTES[shape]
+    params = [p for s, p in zip(shape, rest, strict=True) if s == "{}"]
     if any(p == "" for p in params):
-        raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
-    action = ROUTES.get((len(parts) - 3, method))
+        raise _not_found()
+    action = methods.get(method)
     if action is None:
-        allowed = ", ".join(m for (n, m) in ROUTES if n == len(parts) - 3)
+        allowed = ", ".join(methods)
         raise ApiError(
             405, "UnsupportedHTTPMethod", f"Method {method} is not allowed here; use {allowed}.", {"Allow": allowed}
         )

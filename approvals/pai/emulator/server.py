@@ -1,4 +1,4 @@
-"""The emulator server: PAI's five model-registry operations plus control endpoints.
+"""The emulator server: PAI's model-registry operations, GetDataset, and control endpoints.
 
 Control endpoints (/_emulator/faults, /_emulator/rate-limit, /_emulator/stats) need
 no signature, so the server must only ever listen on loopback.
@@ -18,11 +18,15 @@ from .faults import FaultInjector, Faults
 from .handler import Handler, HTTPServer, lower_headers, parse_json, parse_query
 from .ratelimit import RateLimiter
 from .seed import demo_registry, synthetic_registry
+from .seed_datasets import demo_datasets
 from .store import Store
+
+# Only a write can be "applied, then lost in transit"; reads answer promptly.
+WRITES = ("UpdateModelVersion", "CreateModelVersionLabels", "DeleteModelVersionLabels")
 
 
 class EmulatorServer:
-    """The PAI model-registry emulator, started in a background thread.
+    """The PAI model-registry emulator (with GetDataset), started in a background thread.
 
     `seed` ("demo") or `seed_size` fill the data file only when it is missing or
     empty, unless `reset` is true.
@@ -82,12 +86,15 @@ class EmulatorServer:
             self.store.load(data)
             return
         self.store.path.parent.mkdir(parents=True, exist_ok=True)
+        datasets: list[dict[str, Any]] = []
         if wants_seed:
             models, versions = synthetic_registry(self.seed_size) if self.seed_size else demo_registry()
+            if not self.seed_size:
+                datasets = demo_datasets(models, versions)
             self.seeded = True
         else:
             models, versions = [], {}
-        self.store.replace_all(models, versions)
+        self.store.replace_all(models, versions, datasets)
         self.store.flush()
 
     def start(self) -> EmulatorServer:
@@ -149,8 +156,7 @@ class EmulatorServer:
         key_id = self.verifier.verify(method=method, raw_path=raw_path, query=query, headers=headers, body=body)
         self.rate_limiter.check(key_id)  # per account, as PAI throttles; only signed requests count
         result = self._dispatch(action, path_params, query, body)
-        # Only a write can be "applied, then lost in transit"; reads answer promptly.
-        if action == "UpdateModelVersion" and self.injector.stall_after():
+        if action in WRITES and self.injector.stall_after():
             self._sleep(faults.stall_seconds)  # the change is applied; the client sees only a timeout
         return result
 
@@ -164,7 +170,14 @@ class EmulatorServer:
             return store.list_versions(path[0], query)
         if action == "GetModelVersion":
             return store.get_version(path[0], path[1])
-        store.update_version(path[0], path[1], parse_json(body))
+        if action == "GetDataset":
+            return store.get_dataset(path[0])
+        if action == "CreateModelVersionLabels":
+            store.create_labels(path[0], path[1], parse_json(body))
+        elif action == "DeleteModelVersionLabels":
+            store.delete_labels(path[0], path[1], query.get("LabelKeys"))
+        else:
+            store.update_version(path[0], path[1], parse_json(body))
         return {}
 
     def control(self, method: str, raw_path: str, body: bytes) -> dict[str, Any]:

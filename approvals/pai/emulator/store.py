@@ -1,4 +1,4 @@
-"""The emulator's registry: models and versions in memory, persisted as one JSON file.
+"""The emulator's registry: models, versions and datasets in memory, persisted as one JSON file.
 
 Indexes: models by id, and per model its versions by name, so Get/Update are
 O(1) and ListModelVersions touches one model's versions only. Stored dicts are
@@ -8,7 +8,6 @@ is a cheap list of references taken under the lock and serialized outside it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
@@ -16,11 +15,12 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from approvals.pai import fields
+from approvals.pai import fields, labels
 
 from . import listing
+from .durable import atomic_write
 from .errors import ApiError, invalid_parameter
 
 FORMAT = "pai-emulator/1"
@@ -40,26 +40,10 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same directory, fsync, rename: a crash leaves old or new, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    # The rename itself is durable only once the directory entry is synced.
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+class Snapshot(NamedTuple):
+    models: list[dict[str, Any]]
+    datasets: list[dict[str, Any]]
+    versions: list[tuple[str, int, list[dict[str, Any]]]]  # (model id, revision, its versions)
 
 
 class Store:
@@ -69,6 +53,10 @@ class Store:
         self._models: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, dict[str, dict[str, Any]]] = {}
         self._latest: dict[str, str] = {}  # model id -> name of its newest version
+        self._datasets: dict[str, dict[str, Any]] = {}
+        # The account's workspaces are those its models live in; a dataset elsewhere
+        # belongs to a workspace the caller is not a member of, and answers 403.
+        self._workspaces: set[str] = set()
         self._last_ms = 0
         # Per model, a revision that changes whenever its versions do; the writer keeps
         # each model's serialized versions and re-encodes only the models that changed.
@@ -101,13 +89,21 @@ class Store:
     def load(self, data: Mapping[str, Any] | None) -> None:
         """Take over what read_file() returned; the file already holds it."""
         data = data or {"models": [], "versions": {}}
-        self.replace_all(data["models"], data.get("versions") or {})
+        # Files written before datasets existed have none; they load as they are.
+        self.replace_all(data["models"], data.get("versions") or {}, data.get("datasets") or [])
         with self._flush_cond:
             self._durable = self._generation
 
-    def replace_all(self, models: list[dict[str, Any]], versions: Mapping[str, list[dict[str, Any]]]) -> None:
+    def replace_all(
+        self,
+        models: list[dict[str, Any]],
+        versions: Mapping[str, list[dict[str, Any]]],
+        datasets: list[dict[str, Any]] | None = None,
+    ) -> None:
         with self._lock:
             self._models = {m["ModelId"]: m for m in models}
+            self._workspaces = {m["WorkspaceId"] for m in models if m.get("WorkspaceId")}
+            self._datasets = {d["DatasetId"]: d for d in datasets or []}
             self._versions = {mid: {v["VersionName"]: v for v in versions.get(mid, [])} for mid in self._models}
             self._latest = {mid: self._newest(vs) for mid, vs in self._versions.items() if vs}
             self._revisions = {mid: self._next_revision() for mid in self._models}
@@ -176,12 +172,32 @@ class Store:
         with self._lock:
             return dict(self._version(model_id, version_name))
 
-    # ---- the one write --------------------------------------------------------
+    def get_dataset(self, dataset_id: str) -> dict[str, Any]:
+        with self._lock:
+            dataset = self._datasets.get(dataset_id)
+            if dataset is None:
+                raise ApiError(404, "DatasetNotFound", f"The dataset {dataset_id!r} does not exist.")
+            if dataset.get("WorkspaceId") not in self._workspaces:
+                raise ApiError(
+                    403, "NoPermission", f"You are not authorized to read the dataset {dataset_id!r} in its workspace."
+                )
+            return dict(dataset)
+
+    # ---- writes -----------------------------------------------------------------
 
     def _tick(self) -> str:
         """A modification time strictly after every earlier one, even within one millisecond."""
         self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
         return iso_millis(self._last_ms)
+
+    def _store_version(self, model_id: str, updated: dict[str, Any]) -> int:
+        """Put a changed copy of a version in place, stamped now (lock held); return the generation to await."""
+        updated["GmtModifiedTime"] = self._tick()
+        self._versions[model_id][updated["VersionName"]] = updated
+        self._models[model_id] = {**self._models[model_id], "GmtLatestVersionModifiedTime": updated["GmtModifiedTime"]}
+        self._revisions[model_id] = self._next_revision()
+        self._generation += 1
+        return self._generation
 
     def update_version(self, model_id: str, version_name: str, body: Any) -> None:
         if not isinstance(body, dict):
@@ -193,27 +209,50 @@ class Store:
                 raise invalid_parameter(f"{problems[0].field}: {problems[0].message}")
             updated = dict(current)
             updated.update({f: body[f] for f in fields.UPDATABLE_FIELDS if f in body})
-            updated["GmtModifiedTime"] = self._tick()
-            self._versions[model_id][version_name] = updated
-            self._models[model_id] = {
-                **self._models[model_id],
-                "GmtLatestVersionModifiedTime": updated["GmtModifiedTime"],
-            }
-            self._revisions[model_id] = self._next_revision()
-            self._generation += 1
-            generation = self._generation
+            generation = self._store_version(model_id, updated)
         self.wait_durable(generation)
+
+    def create_labels(self, model_id: str, version_name: str, body: Any) -> None:
+        """Set each label given: a new key is added, an existing key gets the new value."""
+        if not isinstance(body, dict):
+            raise invalid_parameter("The request body must be a JSON object.")
+        with self._lock:
+            current = self._version(model_id, version_name)
+            problems = labels.check_labels(body.get("Labels"), current.get("Labels") or [])
+            if problems:
+                raise invalid_parameter(problems[0].message)
+            generation = self._set_labels(model_id, current, labels.merge(current.get("Labels") or [], body["Labels"]))
+        self.wait_durable(generation)
+
+    def delete_labels(self, model_id: str, version_name: str, label_keys: str | None) -> None:
+        """Remove the labels named in `label_keys` ("k1,k2"); keys that are not there are ignored."""
+        keys = labels.parse_label_keys(label_keys or "")
+        if not keys:
+            raise invalid_parameter("LabelKeys must name at least one label key, e.g. LabelKeys=k1,k2.")
+        with self._lock:
+            current = self._version(model_id, version_name)
+            generation = self._set_labels(model_id, current, labels.remove(current.get("Labels") or [], keys))
+        self.wait_durable(generation)
+
+    def _set_labels(self, model_id: str, current: dict[str, Any], new: list[dict[str, Any]]) -> int:
+        # A call that changes nothing (a missing key deleted, a value set again) leaves
+        # the version and its modification time alone, so sync sees no change.
+        if new == (current.get("Labels") or []):
+            return self._generation  # nothing to write, yet what it read must be on disk
+        return self._store_version(model_id, {**current, "Labels": new})
 
     # ---- group commit ---------------------------------------------------------
 
-    def _snapshot(self) -> tuple[int, list[dict[str, Any]], list[tuple[str, int, list[dict[str, Any]]]]]:
+    def _snapshot(self) -> tuple[int, Snapshot]:
         with self._lock:
             models = list(self._models.values())
+            datasets = list(self._datasets.values())
             versions = [(mid, self._revisions[mid], list(vs.values())) for mid, vs in self._versions.items()]
-            return self._generation, models, versions
+            return self._generation, Snapshot(models, datasets, versions)
 
-    def _encode(self, models: list[dict[str, Any]], versions: list[tuple[str, int, list[dict[str, Any]]]]) -> bytes:
+    def _encode(self, snapshot: Snapshot) -> bytes:
         """The whole file; unchanged models' versions come from the previous write's encoding."""
+        models, datasets, versions = snapshot
         encoded: dict[str, tuple[int, bytes]] = {}
         parts = []
         for mid, revision, rows in versions:
@@ -223,7 +262,7 @@ class Store:
             encoded[mid] = cached
             parts.append(_dumps(mid) + b":" + cached[1])
         self._encoded = encoded
-        header = b'{"format":' + _dumps(FORMAT) + b',"models":' + _dumps(models) + b',"versions":{'
+        header = b'{"format":%s,"models":%s,"datasets":%s,"versions":{' % tuple(map(_dumps, (FORMAT, models, datasets)))
         return header + b",".join(parts) + b"}}"
 
     def wait_durable(self, generation: int) -> None:
@@ -243,8 +282,8 @@ class Store:
                 self._flushing = True
             covered = 0  # stays 0 if the write fails: nothing is marked durable
             try:
-                snapshot_generation, models, versions = self._snapshot()
-                atomic_write(self.path, self._encode(models, versions))
+                snapshot_generation, snapshot = self._snapshot()
+                atomic_write(self.path, self._encode(snapshot))
                 self.writes += 1
                 covered = snapshot_generation
             finally:
