@@ -7,17 +7,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
+from .fields import APPROVAL_STATUSES, SOURCE_TYPES, UPDATABLE_ATTRS
 
-class ApprovalStatus(models.TextChoices):
-    PENDING = "Pending"
-    APPROVED = "Approved"
-    REJECTED = "Rejected"
-
-
-class SourceType(models.TextChoices):
-    CUSTOM = "Custom"
-    PAIFLOW = "PAIFlow"
-    TRAINING_SERVICE = "TrainingService"
+# PAI's values (approvals/fields.py), as choices; a member per value, e.g. ApprovalStatus.PENDING.
+ApprovalStatus = models.TextChoices("ApprovalStatus", [(v.upper(), (v, v)) for v in APPROVAL_STATUSES])
+SourceType = models.TextChoices("SourceType", [(v.upper(), (v, v)) for v in SOURCE_TYPES])
 
 
 class SyncState(models.TextChoices):
@@ -38,23 +32,6 @@ class PushState(models.TextChoices):
     RETRYING = "retrying"
     FAILED = "failed"
     CONFLICT = "conflict"
-
-
-# PAI's name of each field UpdateModelVersion takes, and ModelVersion's attribute for it.
-UPDATABLE_ATTRS = {
-    "VersionDescription": "version_description",
-    "ApprovalStatus": "approval_status",
-    "Metrics": "metrics",
-    "TrainingSpec": "training_spec",
-    "InferenceSpec": "inference_spec",
-    "EvaluationSpec": "evaluation_spec",
-    "CompressionSpec": "compression_spec",
-    "DistillationSpec": "distillation_spec",
-    "ExtraInfo": "extra_info",
-    "Options": "options",
-    "SourceType": "source_type",
-    "SourceId": "source_id",
-}
 
 
 class Workspace(models.Model):
@@ -137,7 +114,7 @@ class ModelVersion(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     gone = models.BooleanField(default=False, help_text="PAI no longer lists it.")
 
-    # The push pipeline (see DESIGN.md invariants 1 to 4).
+    # The push pipeline (docs/architecture.md, invariants 1 to 4).
     revision = models.PositiveIntegerField(default=0)
     pushed_revision = models.PositiveIntegerField(default=0)
     revision_changed_at = models.DateTimeField(null=True, blank=True)

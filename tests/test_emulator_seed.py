@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from approvals import fields as table
 from approvals.pai import fields
 from approvals.pai.emulator import EmulatorServer
 from approvals.pai.emulator.seed import demo_registry, synthetic_registry
@@ -45,7 +46,7 @@ def test_the_demo_has_workspaces_domains_and_realistic_names(demo):
 def test_the_demo_has_every_approval_state_with_plenty_pending_mostly_among_new_versions(demo):
     models, versions, every = demo
     statuses = Counter(v["ApprovalStatus"] for v in every)
-    assert set(statuses) == set(fields.APPROVAL_STATUSES)
+    assert set(statuses) == set(table.APPROVAL_STATUSES)
     assert statuses["Pending"] >= len(models)
     newest_two = [v for rows in versions.values() for v in sorted(rows, key=lambda v: v["GmtCreateTime"])[-2:]]
     older = [v for rows in versions.values() for v in sorted(rows, key=lambda v: v["GmtCreateTime"])[:-2]]
@@ -64,8 +65,8 @@ def test_every_demo_version_is_valid_by_pai_rules(demo):
         body = {f: version[f] for f in fields.UPDATABLE_FIELDS}
         assert fields.check_update(body) == [], version
         assert fields.VERSION_NAME_RE.match(version["VersionName"])
-        assert version["FormatType"] in fields.FORMAT_TYPES
-        assert version["FrameworkType"] in fields.FRAMEWORK_TYPES
+        assert version["FormatType"] in table.FORMAT_TYPES
+        assert version["FrameworkType"] in table.FRAMEWORK_TYPES
         assert version["Uri"].startswith("oss://")
         assert version["OwnerId"] and version["UserId"]
         assert isinstance(version["InferenceSpec"].get("processor"), str)
@@ -75,7 +76,7 @@ def test_every_demo_version_is_valid_by_pai_rules(demo):
 
 def test_the_demo_has_all_source_types_with_the_right_kinds(demo):
     _, _, every = demo
-    assert {v["SourceType"] for v in every} == set(fields.SOURCE_TYPES)
+    assert {v["SourceType"] for v in every} == set(table.SOURCE_TYPES)
     for version in every:
         if version["SourceType"] == "PAIFlow":
             assert ",kind=PipelineRun," in version["SourceId"]

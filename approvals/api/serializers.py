@@ -9,23 +9,24 @@ from typing import Any
 
 from rest_framework import serializers
 
+from approvals.fields import EDITABLE, JSON_ATTRS, VERSION_FIELDS, Kind, VersionField
 from approvals.models import ApprovalStatus, PushState, SyncState
-from approvals.pai.fields import (
-    FORMAT_TYPES,
-    FRAMEWORK_TYPES,
-    METRICS_MAX_CHARS,
-    OBJECT_FIELDS,
-    SOURCE_ID_FORMAT,
-    SOURCE_TYPES,
-)
+from approvals.pai.fields import METRICS_MAX_CHARS, SOURCE_ID_FORMAT
 from approvals.web.forms.json_fields import parse_json_text
 
 from .errors import ERROR_CODES
 from .fields import PaiChoice, PaiObject, PaiString
 from .links import model_versions_url, version_url, workspace_url
 
-OBJECT_HELP = {name: "A JSON object; it replaces the stored one whole." for name in OBJECT_FIELDS}
-OBJECT_HELP["Metrics"] = f"A JSON object, at most {METRICS_MAX_CHARS:,} characters once serialized compactly."
+# What the API says of each field beyond its kind; the fields themselves are approvals/fields.py's table.
+HELP = {
+    "VersionDescription": "Free text, any language.",
+    "Metrics": f"A JSON object, at most {METRICS_MAX_CHARS:,} characters once serialized compactly.",
+    "Options": "JSON text held as a string (e.g. '{\"a\":1}'); may be empty.",
+    "SourceId": f"For PAIFlow and TrainingService: {SOURCE_ID_FORMAT}",
+    "Labels": "PAI's [{Key, Value}].",
+}
+OBJECT_HELP = "A JSON object; it replaces the stored one whole."
 
 
 class _ClosedBody(serializers.Serializer):
@@ -48,28 +49,36 @@ class _ClosedBody(serializers.Serializer):
         return value
 
 
-class VersionPatchInput(_ClosedBody):
-    refused_fields = {"ApprovalStatus": "ApprovalStatus is decided with POST …/decision, not with PATCH."}
+def _input(field: VersionField) -> serializers.Field:
+    """The PATCH body's field for one editable version field, by its kind."""
+    if field.kind == Kind.OBJECT:
+        return PaiObject(help_text=HELP.get(field.name, OBJECT_HELP))
+    if field.kind == Kind.ENUM:
+        return PaiChoice(choices=field.choices, required=False)
+    max_length = 512 if field.name == "SourceId" else None
+    return PaiString(max_length=max_length, help_text=HELP.get(field.name, ""))
 
-    VersionDescription = PaiString(help_text="Free text, any language.")
-    Metrics = PaiObject(help_text=OBJECT_HELP["Metrics"])
-    TrainingSpec = PaiObject(help_text=OBJECT_HELP["TrainingSpec"])
-    InferenceSpec = PaiObject(help_text=OBJECT_HELP["InferenceSpec"])
-    EvaluationSpec = PaiObject(help_text=OBJECT_HELP["EvaluationSpec"])
-    CompressionSpec = PaiObject(help_text=OBJECT_HELP["CompressionSpec"])
-    DistillationSpec = PaiObject(help_text=OBJECT_HELP["DistillationSpec"])
-    ExtraInfo = PaiObject(help_text=OBJECT_HELP["ExtraInfo"])
-    Options = PaiString(help_text="JSON text held as a string (e.g. '{\"a\":1}'); may be empty.")
-    SourceType = PaiChoice(choices=SOURCE_TYPES, required=False)
-    SourceId = PaiString(max_length=512, help_text=f"For PAIFlow and TrainingService: {SOURCE_ID_FORMAT}")
 
-    def validate_Options(self, value: str) -> str:
-        if value.strip():
-            try:
-                parse_json_text(value)
-            except Exception as exc:  # forms.ValidationError: the form's "Line 1, column 6: ..." message
-                raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])) from None
-        return value
+def _validate_options(self: Any, value: str) -> str:
+    if value.strip():
+        try:
+            parse_json_text(value)
+        except Exception as exc:  # forms.ValidationError: the form's "Line 1, column 6: ..." message
+            raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])) from None
+    return value
+
+
+VersionPatchInput = type(
+    "VersionPatchInput",
+    (_ClosedBody,),
+    {
+        "__module__": __name__,
+        "__doc__": "Any of the editable fields, by PAI's names; each replaces the stored value whole.",
+        "refused_fields": {"ApprovalStatus": "ApprovalStatus is decided with POST …/decision, not with PATCH."},
+        "validate_Options": _validate_options,
+        **{field.name: _input(field) for field in EDITABLE},
+    },
+)
 
 
 class DecisionInput(_ClosedBody):
@@ -92,21 +101,38 @@ class ApprovalOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class _VersionBase(serializers.Serializer):
+def _output(field: VersionField) -> serializers.Field:
+    """A version field as the API answers it, by its kind."""
+    if field.kind == Kind.OBJECT:
+        return PaiObject(source=field.attr)
+    if field.kind == Kind.LIST:
+        return serializers.ListField(source=field.attr, child=serializers.JSONField(), help_text=HELP.get(field.name))
+    if field.kind == Kind.TIME:
+        return serializers.DateTimeField(source=field.attr, allow_null=True)
+    if field.name == "ApprovalStatus":
+        return serializers.ChoiceField(source=field.attr, choices=ApprovalStatus.values)
+    if field.kind == Kind.ENUM:
+        return serializers.CharField(source=field.attr, help_text=f"Known values: {', '.join(field.choices)}.")
+    if field.kind == Kind.JSON_TEXT:
+        return serializers.CharField(source=field.attr, help_text="JSON text held as a string; may be empty.")
+    return serializers.CharField(source=field.attr)
+
+
+# A listing's row leaves out the large JSON fields; the version itself has them all.
+LISTED = tuple(f for f in VERSION_FIELDS if f.attr not in JSON_ATTRS)
+DETAILED = tuple(f for f in VERSION_FIELDS if f.attr in JSON_ATTRS)
+
+
+def _with_fields(name: str, base: type, fields: tuple[VersionField, ...], doc: str) -> type:
+    """`base` plus one serializer field per table row: DRF's metaclass collects them as if declared."""
+    return type(name, (base,), {"__module__": __name__, "__doc__": doc, **{f.name: _output(f) for f in fields}})
+
+
+class _VersionState(serializers.Serializer):
     ModelId = serializers.CharField(source="model.model_id")
     ModelName = serializers.CharField(source="model.name")
     WorkspaceId = serializers.CharField(source="workspace.workspace_id")
     VersionName = serializers.CharField(source="version_name")
-    VersionDescription = serializers.CharField(source="version_description")
-    ApprovalStatus = serializers.ChoiceField(source="approval_status", choices=ApprovalStatus.values)
-    SourceType = serializers.CharField(source="source_type", help_text=f"Known values: {', '.join(SOURCE_TYPES)}.")
-    SourceId = serializers.CharField(source="source_id")
-    Uri = serializers.CharField(source="uri")
-    FormatType = serializers.CharField(source="format_type", help_text=f"Known values: {', '.join(FORMAT_TYPES)}.")
-    FrameworkType = serializers.CharField(
-        source="framework_type", help_text=f"Known values: {', '.join(FRAMEWORK_TYPES)}."
-    )
-    GmtCreateTime = serializers.DateTimeField(source="gmt_create_time", allow_null=True)
     GmtModifiedTime = serializers.DateTimeField(source="gmt_modified_time", allow_null=True)
     revision = serializers.IntegerField(help_text="Accepted local changes so far; the ETag of the version.")
     pushed_revision = serializers.IntegerField(help_text="The newest revision PAI is known to hold.")
@@ -118,22 +144,10 @@ class _VersionBase(serializers.Serializer):
         return version_url(self.context.get("request"), version)
 
 
-class VersionListItem(_VersionBase):
-    pass
+VersionListItem = _with_fields("VersionListItem", _VersionState, LISTED, "A version in a listing.")
 
 
-class VersionOutput(_VersionBase):
-    Metrics = PaiObject(source="metrics")
-    TrainingSpec = PaiObject(source="training_spec")
-    InferenceSpec = PaiObject(source="inference_spec")
-    EvaluationSpec = PaiObject(source="evaluation_spec")
-    CompressionSpec = PaiObject(source="compression_spec")
-    DistillationSpec = PaiObject(source="distillation_spec")
-    ExtraInfo = PaiObject(source="extra_info")
-    Options = serializers.CharField(source="options", help_text="JSON text held as a string; may be empty.")
-    Labels = serializers.ListField(source="labels", child=serializers.JSONField(), help_text="PAI's [{Key, Value}].")
-    OwnerId = serializers.CharField(source="owner_id")
-    UserId = serializers.CharField(source="user_id")
+class _VersionPushState(VersionListItem):
     push_error = serializers.CharField(help_text="PAI's Code and Message of the last failed attempt.")
     push_attempts = serializers.IntegerField()
     last_request_id = serializers.CharField(help_text="PAI's RequestId of the last successful push.")
@@ -143,6 +157,9 @@ class VersionOutput(_VersionBase):
     )
     approvals = ApprovalOutput(many=True, help_text="Approvals recorded while a second approver is awaited.")
     synced_at = serializers.DateTimeField(allow_null=True)
+
+
+VersionOutput = _with_fields("VersionOutput", _VersionPushState, DETAILED, "A version with every field and its push.")
 
 
 class DecisionOutput(serializers.Serializer):

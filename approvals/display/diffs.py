@@ -13,18 +13,12 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from approvals.fields import VERSION_FIELDS, Kind
 from approvals.models import ModelVersion
 
 # (attribute, label) of every JSON field worth comparing, in PAI's order.
-COMPARED_FIELDS: tuple[tuple[str, Any], ...] = (
-    ("metrics", _("Metrics")),
-    ("training_spec", _("Training spec")),
-    ("inference_spec", _("Inference spec")),
-    ("evaluation_spec", _("Evaluation spec")),
-    ("compression_spec", _("Compression spec")),
-    ("distillation_spec", _("Distillation spec")),
-    ("extra_info", _("Extra info")),
-    ("options", _("Options")),
+COMPARED_FIELDS: tuple[tuple[str, Any], ...] = tuple(
+    (f.attr, _(f.label)) for f in VERSION_FIELDS if f.kind in (Kind.OBJECT, Kind.JSON_TEXT)
 )
 
 

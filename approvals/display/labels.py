@@ -6,7 +6,9 @@ a person reads is translated.
 
 from __future__ import annotations
 
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from approvals.fields import label_of
 
 STATUS_LABELS = {
     "Pending": pgettext_lazy("approval status", "Pending"),
@@ -31,3 +33,8 @@ def status_label(status: str) -> str:
 
 def push_state_label(state: str) -> str:
     return str(PUSH_STATE_LABELS.get(state, state))
+
+
+def field_label(name: str) -> str:
+    """PAI's field `name` as people read it, in the active language (the table holds the English)."""
+    return str(gettext_lazy(label_of(name)))

@@ -1,7 +1,8 @@
-"""The fields of a PAI model version and the rules UpdateModelVersion applies.
+"""The rules UpdateModelVersion applies to a version's fields.
 
 One source of truth for the emulator (which refuses what PAI refuses) and the
-dashboard's forms (which refuse it before anything is saved). No Django imports.
+dashboard's forms (which refuse it before anything is saved). The fields
+themselves are approvals/fields.py's table. No Django imports.
 """
 
 from __future__ import annotations
@@ -12,33 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-APPROVAL_STATUSES = ("Pending", "Approved", "Rejected")
-SOURCE_TYPES = ("Custom", "PAIFlow", "TrainingService")
-FORMAT_TYPES = (
-    "OfflineModel",
-    "SavedModel",
-    "Keras H5",
-    "Frozen Pb",
-    "Caffe Prototxt",
-    "TorchScript",
-    "XGBoost",
-    "PMML",
-    "AlinkModel",
-    "ONNX",
+from approvals.fields import (
+    APPROVAL_STATUSES,
+    OBJECT_NAMES,
+    SOURCE_TYPES,
+    UPDATABLE,
+    UPDATABLE_NAMES,
+    Kind,
 )
-FRAMEWORK_TYPES = ("Pytorch", "XGBoost", "Keras", "Caffe", "Alink", "Xflow", "TensorFlow")
-OBJECT_FIELDS = (
-    "Metrics",
-    "TrainingSpec",
-    "InferenceSpec",
-    "EvaluationSpec",
-    "CompressionSpec",
-    "DistillationSpec",
-    "ExtraInfo",
-)
-STRING_FIELDS = ("VersionDescription", "ApprovalStatus", "Options", "SourceType", "SourceId")
-# The body of UpdateModelVersion may hold any subset of these.
-UPDATABLE_FIELDS = ("VersionDescription", "ApprovalStatus", *OBJECT_FIELDS, "Options", "SourceType", "SourceId")
+
+# Derived from the dashboard's field table, which is plain Python and imports nothing.
+OBJECT_FIELDS = OBJECT_NAMES
+STRING_FIELDS = tuple(f.name for f in UPDATABLE if f.kind in (Kind.TEXT, Kind.ENUM, Kind.JSON_TEXT))
+UPDATABLE_FIELDS = UPDATABLE_NAMES
 METRICS_MAX_CHARS = 8192
 VERSION_NAME_RE = re.compile(r"^\d+\.\d+\.\d+(_\w+)?$", re.ASCII)
 SOURCE_ID_RE = re.compile(r"^region=[^,=\s]+,workspaceId=[^,=\s]+,kind=(PipelineRun|ServiceJob),id=[^,=\s]+$")

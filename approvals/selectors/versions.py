@@ -13,25 +13,12 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q, QuerySet
 
+from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 
 # The JSON columns are large and a listing shows none of them.
-HEAVY_FIELDS = (
-    "metrics",
-    "training_spec",
-    "inference_spec",
-    "evaluation_spec",
-    "compression_spec",
-    "distillation_spec",
-    "extra_info",
-    "options",
-    "labels",
-    "conflict",
-    "model__description",
-    "model__extra_info",
-    "model__labels",
-)
+HEAVY_FIELDS = (*JSON_ATTRS, "conflict", "model__description", "model__extra_info", "model__labels")
 
 
 VERSION_SORTS: dict[str, tuple[str, ...]] = {

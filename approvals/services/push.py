@@ -22,10 +22,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from approvals import tasks
-from approvals.models import UPDATABLE_ATTRS, Change, ChangeKind, ModelVersion, PushState
+from approvals.fields import UPDATABLE_ATTRS
+from approvals.models import Change, ModelVersion, PushState
 from approvals.pai.errors import PaiError, PaiThrottled
 from approvals.pai_clients import client_for
 from approvals.services import audit
+from approvals.services.unpushed import oldest_unpushed_at, unpushed_trails
 from approvals.sync.mapping import version_value
 
 
@@ -56,28 +58,10 @@ def _claim(version_id: int, token: str) -> bool:
     return claimed == 1
 
 
-def _pending(version: ModelVersion) -> dict[str, list[Any]]:
-    """{field: [base, *ours]} for every field changed since the last successful push.
-
-    base is what PAI held before the earliest unpushed change to it; ours are the
-    values those changes set, any of which an earlier attempt may have written
-    (applied, then a timeout or a killed worker), so PAI holding one is no conflict.
-    """
-    known: dict[str, list[Any]] = {}
-    changes = Change.objects.filter(version=version, revision__gt=version.pushed_revision).order_by("revision")
-    for change in changes.only("fields", "kind"):
-        for field, (before, after) in change.fields.items():
-            if change.kind == ChangeKind.RESOLUTION or field not in known:
-                # A resolution: a person saw PAI's value and chose; that is the new base.
-                known[field] = [before]
-            known[field].append(after)
-    return known
-
-
 def _given_up(version: ModelVersion) -> bool:
-    oldest = Change.objects.filter(version=version, revision__gt=version.pushed_revision).order_by("revision").first()
+    oldest = oldest_unpushed_at(version)
     limit = timedelta(seconds=settings.PUSH_GIVE_UP_AFTER_SECONDS)
-    return oldest is not None and timezone.now() - oldest.created_at > limit
+    return oldest is not None and timezone.now() - oldest > limit
 
 
 def push_version(*, version_id: int) -> PushOutcome:
@@ -86,15 +70,17 @@ def push_version(*, version_id: int) -> PushOutcome:
         return PushOutcome("nothing to do")
     version = ModelVersion.objects.select_related("model", "workspace").get(pk=version_id)
     revision = version.revision
-    known = _pending(version)
-    ours = {field: getattr(version, UPDATABLE_ATTRS[field]) for field in known}
+    trails = unpushed_trails(version)
+    ours = {field: getattr(version, UPDATABLE_ATTRS[field]) for field in trails}
     client = client_for(version.workspace)
     try:
         remote = client.get_model_version(version.model.model_id, version.version_name)
         # Compared as the dashboard stores values, so a field PAI leaves out or nulls equals an empty one.
-        theirs = {f: version_value(f, remote.get(f)) for f in known}
+        theirs = {f: version_value(f, remote.get(f)) for f in trails}
         conflicts = {
-            f: {"base": known[f][0], "theirs": theirs[f], "yours": ours[f]} for f in known if theirs[f] not in known[f]
+            f: {"base": t.base, "theirs": theirs[f], "yours": ours[f]}
+            for f, t in trails.items()
+            if theirs[f] != t.base and theirs[f] not in t.ours
         }
         if conflicts:
             return _finish(version, token, PushState.CONFLICT, conflict=conflicts)

@@ -11,13 +11,12 @@ from django.utils.translation import gettext as _
 
 from approvals import tasks
 from approvals.errors import ApplicationError, StaleEdit
-from approvals.models import UPDATABLE_ATTRS, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
+from approvals.fields import EDITABLE_NAMES, UPDATABLE_ATTRS
+from approvals.models import ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
 from approvals.pai import fields as pai_fields
 from approvals.permissions import APPROVER, EDITOR, user_in_group
 from approvals.services import audit
 from approvals.services.unpushed import changed_since
-
-EDITABLE_FIELDS = tuple(f for f in pai_fields.UPDATABLE_FIELDS if f != "ApprovalStatus")
 
 
 def _enqueue_push(version_id: int) -> None:
@@ -84,7 +83,7 @@ def version_edit(
     """Accept an edit of metadata fields made on a page that showed `base_revision`."""
     if not user_in_group(user, EDITOR):
         raise ApplicationError(_("Only members of the editor group can edit versions."))
-    unknown = set(values) - set(EDITABLE_FIELDS)
+    unknown = set(values) - set(EDITABLE_NAMES)
     if unknown:
         raise ApplicationError(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     with transaction.atomic():

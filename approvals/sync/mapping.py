@@ -10,30 +10,13 @@ from typing import Any
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..models import UPDATABLE_ATTRS
+from ..fields import UPDATABLE_ATTRS, Kind
+from ..fields import VERSION_FIELDS as TABLE
 
 # PAI field -> (model attribute, kind). Kinds: str, json (object), list, time, options.
-VERSION_FIELDS: dict[str, tuple[str, str]] = {
-    "VersionDescription": ("version_description", "str"),
-    "ApprovalStatus": ("approval_status", "str"),
-    "Metrics": ("metrics", "json"),
-    "TrainingSpec": ("training_spec", "json"),
-    "InferenceSpec": ("inference_spec", "json"),
-    "EvaluationSpec": ("evaluation_spec", "json"),
-    "CompressionSpec": ("compression_spec", "json"),
-    "DistillationSpec": ("distillation_spec", "json"),
-    "ExtraInfo": ("extra_info", "json"),
-    "Options": ("options", "options"),
-    "SourceType": ("source_type", "str"),
-    "SourceId": ("source_id", "str"),
-    "Uri": ("uri", "str"),
-    "FormatType": ("format_type", "str"),
-    "FrameworkType": ("framework_type", "str"),
-    "Labels": ("labels", "list"),
-    "OwnerId": ("owner_id", "str"),
-    "UserId": ("user_id", "str"),
-    "GmtCreateTime": ("gmt_create_time", "time"),
-}
+_SYNC_KIND = {Kind.TEXT: "str", Kind.ENUM: "str", Kind.OBJECT: "json", Kind.LIST: "list", Kind.TIME: "time"}
+_SYNC_KIND[Kind.JSON_TEXT] = "options"
+VERSION_FIELDS: dict[str, tuple[str, str]] = {f.name: (f.attr, _SYNC_KIND[f.kind]) for f in TABLE}
 MODEL_FIELDS: dict[str, tuple[str, str]] = {
     "ModelName": ("name", "str"),
     "ModelDescription": ("description", "str"),
@@ -47,7 +30,7 @@ MODEL_FIELDS: dict[str, tuple[str, str]] = {
     "ExtraInfo": ("extra_info", "json"),
     "GmtCreateTime": ("gmt_create_time", "time"),
 }
-# Local edits own these until pushed (see DESIGN.md invariant 2); sync leaves them alone meanwhile.
+# Local edits own these until pushed (docs/architecture.md, invariant 2); sync leaves them alone meanwhile.
 LOCALLY_OWNED = frozenset(UPDATABLE_ATTRS.values())
 DEFAULTS = {"SourceType": "Custom", "ApprovalStatus": "Pending"}
 

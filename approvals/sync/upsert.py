@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
-from operator import itemgetter
 from typing import Any
 
-from django.db import connection, models, transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 
 from approvals.services import audit
 
-from ..models import UPDATABLE_ATTRS, Change, ChangeKind, ModelVersion, RegisteredModel, Workspace
+from ..fields import UPDATABLE_ATTRS
+from ..models import ModelVersion, RegisteredModel, Workspace
+from ..services.unpushed import unpushed_trails_of
 from .fetch import Listing
+from .insert import insert_rows
 from .mapping import LOCALLY_OWNED, MODEL_FIELDS, VERSION_FIELDS, field_diff, mapped, parse_time
 from .progress import save_progress
 from .result import SyncResult
@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 
 ACTOR = "PAI"
 BATCH_SIZE = 500
-_EMPTY_JSON = {dict: "{}", list: "[]"}
 # Covers the clocks of the sync's and the worker's machines disagreeing a little.
 PUSHED_WHILE_LISTING_MARGIN = timedelta(seconds=30)
 
@@ -105,37 +104,6 @@ def upsert_models(
     return rows
 
 
-def _remote_bases(versions: Iterable[ModelVersion]) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, list]]]:
-    """For versions with unpushed edits: {version pk: {attr: PAI's value before the first unpushed edit}},
-    and {version pk: {attr: [values those edits set]}}.
-
-    Their local fields hold the edit, not what PAI had; the Change rows remember the base.
-    PAI may already hold any of our values (an attempt applied, then a timeout): that is
-    our push landing, not a change made elsewhere. One query for all of them.
-    """
-    pending = {v.pk: v for v in versions}
-    if not pending:
-        return {}, {}
-    bases: dict[int, dict[str, Any]] = {pk: {} for pk in pending}
-    ours: dict[int, dict[str, list]] = {pk: {} for pk in pending}
-    changes = (
-        Change.objects.filter(version_id__in=pending, revision__gt=F("version__pushed_revision"))
-        .order_by("version_id", "revision")
-        .only("version_id", "fields", "kind")
-    )
-    for change in changes:
-        for pai_name, (before, after) in change.fields.items():
-            attr = UPDATABLE_ATTRS.get(pai_name)
-            if attr is None:
-                continue
-            if change.kind == ChangeKind.RESOLUTION:
-                bases[change.version_id][attr] = before
-            else:
-                bases[change.version_id].setdefault(attr, before)
-            ours[change.version_id].setdefault(attr, []).append(after)
-    return bases, ours
-
-
 @dataclass(frozen=True)
 class _Known:
     """What one query per model tells about each stored version, enough to skip the unchanged ones."""
@@ -202,7 +170,7 @@ def upsert_versions(
         rows: dict[str, ModelVersion] = {}
         for chunk in _chunks(stale):
             rows.update((v.version_name, v) for v in ModelVersion.objects.select_for_update().filter(pk__in=chunk))
-        bases, ours = _remote_bases([v for v in rows.values() if v.revision > v.pushed_revision])
+        trails = unpushed_trails_of(v for v in rows.values() if v.revision > v.pushed_revision)
 
         new: list[dict[str, Any]] = []
         changed: list[ModelVersion] = []
@@ -231,7 +199,9 @@ def upsert_versions(
             if row.revision > row.pushed_revision:
                 # The push pipeline owns the fields of unpushed edits: keep ours, report what PAI did.
                 # Without Change rows to say which fields those are, keep every editable field.
-                base, mine = bases.get(row.pk) or {}, ours.get(row.pk) or {}
+                # By attribute: PAI's value before our unpushed values, and those values.
+                mine = {UPDATABLE_ATTRS[f]: t for f, t in (trails.get(row.pk) or {}).items() if f in UPDATABLE_ATTRS}
+                base = {attr: t.base for attr, t in mine.items()}
                 owned = frozenset(base) or LOCALLY_OWNED
                 diff = {}
                 if modified != row.gmt_modified_time:
@@ -240,7 +210,7 @@ def upsert_versions(
                         for field, d in field_diff(row, values, VERSION_FIELDS, before=base).items()
                         # PAI holding one of our own values is our push landing, not somebody else's change.
                         if (attr := VERSION_FIELDS[field][0]) not in owned
-                        or values[attr] not in mine.get(attr, [getattr(row, attr)])
+                        or values[attr] not in (mine[attr].ours if attr in mine else [getattr(row, attr)])
                     }
                 values = {attr: value for attr, value in values.items() if attr not in owned}
             else:
@@ -256,7 +226,7 @@ def upsert_versions(
                 result.reappeared += 1
                 _event("pai.reappeared", workspace, model=model, version_name=name, payload={})
 
-        _insert(ModelVersion, new)
+        insert_rows(ModelVersion, new)
         update_fields = [attr for attr, _ in VERSION_FIELDS.values()]
         ModelVersion.objects.bulk_update(
             changed, [*update_fields, "gmt_modified_time", "gone", "synced_at"], batch_size=BATCH_SIZE
@@ -293,60 +263,6 @@ def mark_seen(model_pks: list[int], now: datetime) -> None:
         ModelVersion.objects.filter(model_id__in=model_pks, gone=False).filter(
             Q(synced_at__lt=now) | Q(synced_at__isnull=True)
         ).update(synced_at=now)
-
-
-def _insert(model_class: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows, given as {attname: value} (the rest take their defaults), in one statement.
-
-    bulk_create spends most of a first sync building instances and preparing
-    each value through the generic field machinery (and SQLite caps its
-    statements at 999 parameters, about 24 rows); here each value is adapted
-    once by its field type, as the ORM would. On PostgreSQL the rows go through
-    COPY: psycopg 3's executemany sends one INSERT per row, each parsed and
-    planned by the server, and COPY takes half that database time.
-    """
-    if not rows:
-        return
-    fields = [f for f in model_class._meta.concrete_fields if not f.primary_key]
-    ops = connection.ops
-    copy = connection.vendor == "postgresql"
-
-    def adapter(f: models.Field) -> Callable[[Any], Any] | None:
-        kind = f.get_internal_type()
-        if kind in ("CharField", "TextField", "BooleanField", "ForeignKey") or kind.endswith("IntegerField"):
-            return None  # the driver takes these as they are
-        if kind == "JSONField" and copy:
-            # COPY reads jsonb from its text: no wrapper object per value, and most are empty.
-            dumps = partial(json.dumps, cls=f.encoder)
-            return lambda v: (
-                None if v is None else _EMPTY_JSON[type(v)] if not v and type(v) in _EMPTY_JSON else dumps(v)
-            )
-        if kind == "JSONField":
-            return lambda v: None if v is None else ops.adapt_json_value(v, f.encoder)
-        if kind == "DateTimeField":
-            return None if copy else ops.adapt_datetimefield_value  # PostgreSQL's adapter is the identity
-        return lambda v: f.get_db_prep_save(v, connection)
-
-    # Each row over the defaults, its columns picked in C; only the few that need it adapted.
-    defaults = {f.attname: f.get_default() for f in fields}
-    pick = itemgetter(*defaults)
-    adapted = [(i, adapt) for i, f in enumerate(fields) if (adapt := adapter(f)) is not None]
-    values = []
-    for row in rows:
-        value = list(pick({**defaults, **row}))
-        for i, adapt in adapted:
-            value[i] = adapt(value[i])
-        values.append(value)
-    names = ", ".join(ops.quote_name(f.column) for f in fields)
-    table = ops.quote_name(model_class._meta.db_table)
-    with connection.cursor() as cursor:
-        if copy:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as stream:  # names from the model
-                for row in values:
-                    stream.write_row(row)
-            return
-        placeholders = ", ".join(["%s"] * len(fields))
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", values)  # noqa: S608 (names from the model)
 
 
 def mark_model_gone(workspace: Workspace, model: RegisteredModel, result: SyncResult) -> None:

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from approvals import services
 from approvals.display.json_text import shown
+from approvals.display.labels import field_label
 from approvals.models import Approval, ApprovalStatus, ChangeKind, ModelVersion, PushState
 from approvals.permissions import APPROVER, EDITOR, user_in_group
 from approvals.web.forms.decision import ConflictForm
-from approvals.web.forms.edit import FIELD_LABELS
 
 
 def decision_blocker(version: ModelVersion) -> str:
@@ -91,7 +91,7 @@ def conflict_rows(version: ModelVersion, form: ConflictForm | None = None) -> li
     return [
         {
             "field": field,
-            "label": FIELD_LABELS.get(field, field),
+            "label": field_label(field),
             "base": shown(sides.get("base")),
             "theirs": shown(sides.get("theirs")),
             "yours": shown(sides.get("yours")),

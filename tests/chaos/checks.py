@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db.models import F
 
-from approvals.models import UPDATABLE_ATTRS, AuditEvent, Change, ModelVersion, PushState
+from approvals.fields import UPDATABLE_ATTRS
+from approvals.models import AuditEvent, Change, ModelVersion, PushState
 from approvals.pai.client import PaiClient
 from approvals.services.audit import verify_chain
 from approvals.sync.mapping import version_value

@@ -18,8 +18,8 @@ from approvals.api.pagination import Ordering, cursor_page
 from approvals.api.permissions import Approvers, EditorsWrite
 from approvals.api.schema import CURSOR, ETAG, HEADERS, IF_MATCH, PATH, PER_PAGE, errors
 from approvals.errors import PreconditionFailed, StaleEdit
+from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
 from approvals.models import Approval, ApprovalStatus, ModelVersion, SourceType
-from approvals.pai.fields import FORMAT_TYPES, FRAMEWORK_TYPES
 from approvals.selectors import audit as audit_selectors
 from approvals.selectors.audit import AuditFilters
 from approvals.selectors.versions import VERSION_SORTS

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from approvals.pai import fields
+from approvals import fields as table
 
 from .errors import invalid_parameter
 
@@ -26,10 +26,10 @@ VERSION_SORT_KEYS = ("GmtCreateTime", "GmtModifiedTime", "VersionName")
 MODEL_EXACT_FILTERS = ("WorkspaceId", "ModelName", "Domain", "Task", "Provider", "Origin", "ModelType")
 VERSION_EXACT_FILTERS = ("VersionName", "ApprovalStatus", "FormatType", "FrameworkType", "SourceType", "SourceId")
 VERSION_ENUM_FILTERS = {
-    "ApprovalStatus": fields.APPROVAL_STATUSES,
-    "FormatType": fields.FORMAT_TYPES,
-    "FrameworkType": fields.FRAMEWORK_TYPES,
-    "SourceType": fields.SOURCE_TYPES,
+    "ApprovalStatus": table.APPROVAL_STATUSES,
+    "FormatType": table.FORMAT_TYPES,
+    "FrameworkType": table.FRAMEWORK_TYPES,
+    "SourceType": table.SOURCE_TYPES,
 }
 _DIGITS = re.compile(r"^[0-9]{1,12}$")
 

@@ -13,8 +13,8 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from approvals.display.labels import field_label
 from approvals.models import ApprovalStatus
-from approvals.web.forms.edit import FIELD_LABELS
 
 
 class DecisionForm(forms.Form):
@@ -46,7 +46,7 @@ class ConflictForm(forms.Form):
             self.fields[f"keep_{field}"] = forms.ChoiceField(
                 choices=self.CHOICES,
                 widget=forms.RadioSelect,
-                label=FIELD_LABELS.get(field, field),
+                label=field_label(field),
                 error_messages={"required": gettext("Choose which value of %(field)s to keep.") % {"field": field}},
             )
         self.conflict_fields = list(conflict)

@@ -16,26 +16,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from approvals.display.json_text import canonical, pretty
-from approvals.pai.fields import METRICS_MAX_CHARS, OBJECT_FIELDS, SOURCE_ID_FORMAT, SOURCE_TYPES, check_update
+from approvals.fields import EDITABLE, EDITABLE_NAMES, Kind, VersionField
+from approvals.pai.fields import METRICS_MAX_CHARS, SOURCE_ID_FORMAT, check_update
 from approvals.web.forms.json_fields import JsonObjectField, JsonTextField
 
-# PAI's field, its label as PAI's console names it, and how it is edited.
-EDIT_FIELDS: tuple[tuple[str, Any], ...] = (
-    ("VersionDescription", _("Version description")),
-    ("Metrics", _("Metrics")),
-    ("TrainingSpec", _("Training spec")),
-    ("InferenceSpec", _("Inference spec")),
-    ("EvaluationSpec", _("Evaluation spec")),
-    ("CompressionSpec", _("Compression spec")),
-    ("DistillationSpec", _("Distillation spec")),
-    ("ExtraInfo", _("Extra info")),
-    ("Options", _("Options")),
-    ("SourceType", _("Source type")),
-    ("SourceId", _("Source ID")),
-)
-
-
-FIELD_LABELS = dict(EDIT_FIELDS)
+# PAI's field and its label, for every field the form edits (approvals/fields.py's table).
+EDIT_FIELDS: tuple[tuple[str, Any], ...] = tuple((f.name, _(f.label)) for f in EDITABLE)
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -43,66 +29,68 @@ def _same_text(a: str, b: str) -> bool:
     return a.replace("\r\n", "\n") == b.replace("\r\n", "\n")
 
 
+def _form_field(field: VersionField) -> forms.Field:
+    """The form field for one editable version field, by its kind; help where PAI has a rule."""
+    if field.kind == Kind.OBJECT:
+        if field.name == "Metrics":
+            limit = f"{METRICS_MAX_CHARS:,}"
+            text = _("A JSON object, at most {limit} characters once serialized compactly, as PAI counts.")
+            return JsonObjectField(help_text=format_lazy(text, limit=limit))
+        return JsonObjectField(help_text=_("A JSON object."))
+    if field.kind == Kind.JSON_TEXT:
+        return JsonTextField(help_text=_("JSON text, kept as a string; may be empty."))
+    if field.kind == Kind.ENUM:
+        return forms.ChoiceField(choices=[(name, name) for name in field.choices])
+    if field.name == "SourceId":
+        help_text = format_lazy(_("For PAIFlow and TrainingService: {format}"), format=SOURCE_ID_FORMAT)
+        return forms.CharField(required=False, max_length=512, help_text=help_text)
+    return forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
 class VersionEditForm(forms.Form):
-    """Every field UpdateModelVersion takes except ApprovalStatus, filled with the version's values.
+    """Every field the table marks editable, filled with the version's values.
 
     `changed_values()` gives only the fields that differ from the version as the
     page showed it: those, and nothing else, go to the service.
     """
 
-    VersionDescription = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
-    Metrics = JsonObjectField(
-        help_text=format_lazy(
-            _("A JSON object, at most {limit} characters once serialized compactly, as PAI counts."),
-            limit=f"{METRICS_MAX_CHARS:,}",
-        )
-    )
-    TrainingSpec = JsonObjectField(help_text=_("A JSON object."))
-    InferenceSpec = JsonObjectField(help_text=_("A JSON object."))
-    EvaluationSpec = JsonObjectField(help_text=_("A JSON object."))
-    CompressionSpec = JsonObjectField(help_text=_("A JSON object."))
-    DistillationSpec = JsonObjectField(help_text=_("A JSON object."))
-    ExtraInfo = JsonObjectField(help_text=_("A JSON object."))
-    Options = JsonTextField(help_text=_("JSON text, kept as a string; may be empty."))
-    SourceType = forms.ChoiceField(choices=[(name, name) for name in SOURCE_TYPES])
-    SourceId = forms.CharField(
-        required=False,
-        max_length=512,
-        help_text=format_lazy(_("For PAIFlow and TrainingService: {format}"), format=SOURCE_ID_FORMAT),
-    )
     base_revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, current: dict[str, Any], revision: int, **kwargs: Any) -> None:
         """`current`: the version's PAI values now (pai_values()); `revision`: its revision now."""
-        initial = {name: self._display(name, current[name]) for name, _ in EDIT_FIELDS}
+        initial = {f.name: self._display(f, current[f.name]) for f in EDITABLE}
         initial["base_revision"] = revision
         super().__init__(*args, initial={**initial, **kwargs.pop("initial", {})}, **kwargs)
         self.current = current
-        for name, label in EDIT_FIELDS:
-            self.fields[name].label = label
-        # A type PAI introduced after this code was written stays selectable as it is.
-        if current["SourceType"] not in SOURCE_TYPES:
-            self.fields["SourceType"].choices += [(current["SourceType"], current["SourceType"])]
-        self.fields["SourceType"].error_messages["invalid_choice"] = gettext("SourceType must be one of %(types)s.") % {
-            "types": ", ".join(SOURCE_TYPES)
-        }
+        fields = {f.name: _form_field(f) for f in EDITABLE}
+        for f in EDITABLE:
+            fields[f.name].label = _(f.label)
+            if f.kind == Kind.ENUM:
+                # A value PAI introduced after this code was written stays selectable as it is.
+                if current[f.name] not in f.choices:
+                    fields[f.name].choices += [(current[f.name], current[f.name])]
+                fields[f.name].error_messages["invalid_choice"] = gettext("%(field)s must be one of %(values)s.") % {
+                    "field": f.name,
+                    "values": ", ".join(f.choices),
+                }
+        self.fields = {**fields, **self.fields}
 
     @staticmethod
-    def _display(name: str, value: Any) -> Any:
-        if name in OBJECT_FIELDS:
+    def _display(field: VersionField, value: Any) -> Any:
+        if field.kind == Kind.OBJECT:
             return pretty(value if value is not None else {})
-        if name == "Options" and value:
+        if field.kind == Kind.JSON_TEXT and value:
             try:
                 return pretty(json.loads(value))
             except ValueError:
                 return value
         return value
 
-    def _differs(self, name: str, value: Any) -> bool:
-        old = self.current[name]
-        if name in OBJECT_FIELDS:
+    def _differs(self, field: VersionField, value: Any) -> bool:
+        old = self.current[field.name]
+        if field.kind == Kind.OBJECT:
             return canonical(value) != canonical(old)
-        if name == "Options":
+        if field.kind == Kind.JSON_TEXT:
             # Shown indented; unchanged if it still says the same JSON as PAI's string.
             if not value or not old:
                 return value != old
@@ -110,9 +98,7 @@ class VersionEditForm(forms.Form):
                 return canonical(json.loads(old)) != canonical(json.loads(value))
             except ValueError:
                 return True
-        if name == "VersionDescription":
-            return not _same_text(value, old or "")
-        return value != (old or "")
+        return not _same_text(value, old or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -126,16 +112,16 @@ class VersionEditForm(forms.Form):
     def changed_values(self) -> dict[str, Any]:
         """{PAI field: new value} for the fields that differ; valid fields only."""
         values: dict[str, Any] = {}
-        for name, _label in EDIT_FIELDS:
-            if name not in self.cleaned_data:
+        for field in EDITABLE:
+            if field.name not in self.cleaned_data:
                 continue
-            value = self.cleaned_data[name]
-            if name == "VersionDescription":
+            value = self.cleaned_data[field.name]
+            if field.kind == Kind.TEXT:
                 value = value.replace("\r\n", "\n")
-            elif name == "Options":
+            elif field.kind == Kind.JSON_TEXT:
                 value = value.strip()
-            if self._differs(name, value):
-                values[name] = value
+            if self._differs(field, value):
+                values[field.name] = value
         return values
 
 
@@ -162,6 +148,6 @@ def rebase_edit_data(
             rebased[name] = data.get(name, "")
     # Fields this person edited that do not even parse are kept as typed, to fix.
     for name in mine.errors:
-        if name in FIELD_LABELS and name not in changed:
+        if name in EDITABLE_NAMES and name not in changed:
             rebased[name] = data.get(name, "")
     return rebased, both

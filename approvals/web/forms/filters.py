@@ -15,8 +15,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from approvals.display.labels import STATUS_LABELS
+from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
 from approvals.models import SourceType, Workspace
-from approvals.pai.fields import FORMAT_TYPES, FRAMEWORK_TYPES
 from approvals.selectors.audit import AuditFilters
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from approvals.selectors.versions import DEFAULT_VERSION_SORT, VersionFilters

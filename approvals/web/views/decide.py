@@ -20,38 +20,33 @@ from django.views.decorators.http import require_http_methods
 
 from approvals import services
 from approvals.display.json_text import shown
+from approvals.display.labels import field_label
 from approvals.display.metrics import compare_metrics, parse_metrics
 from approvals.errors import ApplicationError
+from approvals.fields import EDITABLE, Kind
 from approvals.models import Approval, ApprovalStatus, Change, ModelVersion
 from approvals.permissions import APPROVER, groups_required
+from approvals.services.unpushed import unpushed_changes
 from approvals.web.forms.decision import DecisionForm
-from approvals.web.forms.edit import EDIT_FIELDS, FIELD_LABELS
 from approvals.web.helpers import show_error, to_detail, version_or_404
 from approvals.web.security import client_ip
 from approvals.web.version_context import version_actions_context
 
 # What a reviewer reads besides the metrics before deciding, in PAI's order.
-SPEC_NAMES = tuple(
-    name for name, _ in EDIT_FIELDS if name not in ("VersionDescription", "Metrics", "SourceType", "SourceId")
-)
+SPEC_NAMES = tuple(f.name for f in EDITABLE if f.is_spec or f.kind == Kind.JSON_TEXT)
 
 
 def _pending_changes(version: ModelVersion) -> list[dict[str, Any]]:
     """Accepted changes PAI does not hold yet: they reach PAI with the decision or before it."""
-    changes = (
-        Change.objects.filter(version=version, revision__gt=version.pushed_revision)
-        .select_related("author")
-        .order_by("revision")
-    )
     return [
         {
             "change": change,
             "rows": [
-                {"field": f, "label": FIELD_LABELS.get(f, f), "before": shown(b), "after": shown(a)}
+                {"field": f, "label": field_label(f), "before": shown(b), "after": shown(a)}
                 for f, (b, a) in change.fields.items()
             ],
         }
-        for change in changes
+        for change in unpushed_changes(version)
     ]
 
 
@@ -92,7 +87,7 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "metric_rows": compare_metrics(parse_metrics(version.metrics), []),
         # (label, value, held as JSON text) in PAI's order; Options is the one JSON-in-a-string field.
         "specs": [
-            (FIELD_LABELS[name], value, name == "Options")
+            (field_label(name), value, name == "Options")
             for name, value in version.pai_values().items()
             if name in SPEC_NAMES
         ],

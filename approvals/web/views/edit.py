@@ -19,11 +19,12 @@ from django.views.decorators.http import require_http_methods
 
 from approvals import services
 from approvals.display.json_text import shown
+from approvals.display.labels import field_label
 from approvals.errors import ApplicationError, StaleEdit
 from approvals.models import ModelVersion
 from approvals.permissions import EDITOR, groups_required
 from approvals.services.unpushed import changed_since
-from approvals.web.forms.edit import FIELD_LABELS, VersionEditForm, rebase_edit_data
+from approvals.web.forms.edit import VersionEditForm, rebase_edit_data
 from approvals.web.helpers import show_error, to_detail, version_or_404
 from approvals.web.security import client_ip
 
@@ -32,7 +33,7 @@ def _diff_rows(form: VersionEditForm) -> list[dict[str, str]]:
     return [
         {
             "field": name,
-            "label": FIELD_LABELS[name],
+            "label": field_label(name),
             "before": shown(form.current[name]),
             "after": shown(value),
         }
@@ -49,10 +50,10 @@ def _stale(
     context["form"] = VersionEditForm(data, current=fresh, revision=version.revision)
     context["stale"] = {
         "rows": [
-            {"field": f, "label": FIELD_LABELS.get(f, f), "before": shown(b), "after": shown(a)}
+            {"field": f, "label": field_label(f), "before": shown(b), "after": shown(a)}
             for f, (b, a) in changed.items()
         ],
-        "both": [FIELD_LABELS.get(f, f) for f in both],
+        "both": [field_label(f) for f in both],
     }
     return render(request, "approvals/version_edit.html", context, status=409)
 

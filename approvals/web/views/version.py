@@ -10,24 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
 
 from approvals import selectors
 from approvals.display.history import event_changes
+from approvals.display.labels import field_label
 from approvals.display.metrics import compare_metrics, parse_metrics
 from approvals.display.source_id import parse_source_id
+from approvals.fields import SPECS
 from approvals.models import ModelVersion
 from approvals.web.helpers import charts_of, version_or_404
 from approvals.web.version_context import version_actions_context
-
-SPEC_FIELDS = (
-    (gettext_lazy("Training spec"), "training_spec"),
-    (gettext_lazy("Inference spec"), "inference_spec"),
-    (gettext_lazy("Evaluation spec"), "evaluation_spec"),
-    (gettext_lazy("Compression spec"), "compression_spec"),
-    (gettext_lazy("Distillation spec"), "distillation_spec"),
-    (gettext_lazy("Extra info"), "extra_info"),
-)
 
 
 @login_required
@@ -47,7 +39,7 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "approved_url": _version_url(approved),
         "charts": charts_of(version.model, current=version),
         "metric_rows": compare_metrics(parse_metrics(version.metrics), others),
-        "specs": [(label, getattr(version, name)) for label, name in SPEC_FIELDS],
+        "specs": [(field_label(f.name), getattr(version, f.attr)) for f in SPECS],
         "source": parse_source_id(version.source_id),
         "history": history,
         "history_limit": 100,
