@@ -1,7 +1,9 @@
-"""Roles: Django groups named after what their members may do; staff administer.
+"""Roles, and the one decorator that checks them (docs/architecture.md, "Who may do what").
 
-This issue only reads (any signed-in user) and exports the audit log (auditors
-and staff). The next one adds editing and deciding on top of the same helpers.
+A role is what its holders may do: viewers read, editors edit, approvers decide,
+auditors export the audit log. Staff (Django's is_staff) administer; staff is
+not a role and implies none: a door lets administrators through only where it
+names STAFF among the roles it accepts, so every call site says whether staff pass.
 """
 
 from __future__ import annotations
@@ -16,67 +18,50 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 VIEWER = "viewer"
-
-
 EDITOR = "editor"
-
-
 APPROVER = "approver"
-
-
 AUDITOR = "auditor"
-
-
-ROLE_GROUPS = (VIEWER, EDITOR, APPROVER, AUDITOR)
-
+ROLES = (VIEWER, EDITOR, APPROVER, AUDITOR)
+# Not a role: named where administrators may pass a door without holding one.
+STAFF = "staff"
 
 View = Callable[..., HttpResponse]
 
 
-def user_in_group(user: Any, group_name: str) -> bool:
-    """True when a signed-in user belongs to the group (cached on the user object)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
+def _held_roles(user: Any) -> set[str]:
     # One query per request at most, however many times a page asks.
     cache = getattr(user, "_role_names", None)
     if cache is None:
         cache = set(user.groups.values_list("name", flat=True))
         user._role_names = cache
-    return group_name in cache
+    return cache
 
 
-def has_role(user: Any, group_name: str) -> bool:
-    """Member of the group, or staff (administrators may do everything)."""
-    return bool(getattr(user, "is_staff", False) and user.is_active) or user_in_group(user, group_name)
+def has_role(user: Any, role: str) -> bool:
+    """Whether a signed-in, active user holds `role` (STAFF: is staff). No role implies another."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if role == STAFF:
+        return bool(user.is_staff)
+    return role in _held_roles(user)
+
+
+def has_any_role(user: Any, roles: tuple[str, ...]) -> bool:
+    return any(has_role(user, role) for role in roles)
 
 
 def can_export_audit(user: Any) -> bool:
-    return has_role(user, AUDITOR)
+    return has_any_role(user, (AUDITOR, STAFF))
 
 
-def role_required(group_name: str) -> Callable[[View], View]:
-    """Anonymous users go to the login page; signed-in users without the role get 403."""
+def role_required(*roles: str) -> Callable[[View], View]:
+    """The view needs one of `roles` (STAFF among them lets staff in). Anonymous: sign in; others: 403."""
 
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not has_role(request.user, group_name):
-                raise PermissionDenied(_("This needs the %(role)s role.") % {"role": group_name})
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator
-
-
-def groups_required(*group_names: str) -> Callable[..., Any]:
-    """Members of any of the groups only; staff are not implied, as the services do not imply them."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not any(user_in_group(request.user, name) for name in group_names):
-                raise PermissionDenied(_("This needs the %(roles)s role.") % {"roles": " or ".join(group_names)})
+            if not has_any_role(request.user, roles):
+                raise PermissionDenied(_("This needs the %(roles)s role.") % {"roles": " or ".join(roles)})
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)

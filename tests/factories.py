@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from approvals.models import Approval, AuditEvent, Change, ModelVersion, RegisteredModel, Workspace
-from approvals.permissions import ROLE_GROUPS
+from approvals.permissions import ROLES
 from approvals.services.audit import append_event
 
 _counter = itertools.count(1)
@@ -80,7 +80,7 @@ def make_user(username: str, *, group: str | None = None, staff: bool = False) -
 
 def make_role_users() -> dict[str, Any]:
     """One user per role, plus staff and a user with no group at all."""
-    users = {role: make_user(role, group=role) for role in ROLE_GROUPS}
+    users = {role: make_user(role, group=role) for role in ROLES}
     users["staff"] = make_user("staff", staff=True)
     users["nobody"] = make_user("nobody")
     return users

@@ -10,11 +10,11 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from approvals.permissions import ROLE_GROUPS
+from approvals.permissions import ROLES
 from approvals.services.tokens import api_token_create
 from tests.factories import make_model, make_role_users, make_user, make_version, results_metrics
 
-ROLES = (*ROLE_GROUPS, "staff")
+ROLES = (*ROLES, "staff")
 
 
 @pytest.fixture
@@ -73,5 +73,5 @@ def version(db):
 def all_groups_user(db):
     """Someone in every group and staff: the schemathesis run reaches every operation as them."""
     user = make_user("omni", staff=True)
-    user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in ROLE_GROUPS))
+    user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in ROLES))
     return user

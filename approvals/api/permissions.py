@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from approvals.permissions import APPROVER, EDITOR, can_export_audit, user_in_group
+from approvals.permissions import APPROVER, EDITOR, can_export_audit, has_role
 
 
 class EditorsWrite(BasePermission):
@@ -15,14 +15,14 @@ class EditorsWrite(BasePermission):
     message = "Only members of the editor group can edit versions."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return request.method in SAFE_METHODS or user_in_group(request.user, EDITOR)
+        return request.method in SAFE_METHODS or has_role(request.user, EDITOR)
 
 
 class Approvers(BasePermission):
     message = "Only members of the approver group can approve or reject versions."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return user_in_group(request.user, APPROVER)
+        return has_role(request.user, APPROVER)
 
 
 class AuditReaders(BasePermission):

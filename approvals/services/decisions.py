@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from approvals.errors import ApplicationError
 from approvals.models import Approval, ApprovalStatus, Change, ChangeKind, PushState
-from approvals.permissions import APPROVER, user_in_group
-from approvals.services import audit
+from approvals.permissions import APPROVER, has_role
+from approvals.services import audit_events
 from approvals.services.versions import _locked, _record
 
 BLOCKING_PUSH_STATES = (PushState.FAILED, PushState.CONFLICT)
@@ -23,7 +23,7 @@ def version_decide(
 ) -> Change | Approval:
     """Approve or reject. Returns the Change that decides, or the Approval that waits for a second approver."""
     reason = reason.strip()
-    if not user_in_group(user, APPROVER):
+    if not has_role(user, APPROVER):
         raise ApplicationError(_("Only members of the approver group can approve or reject versions."))
     if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
         raise ApplicationError(_("The decision must be Approved or Rejected."), field="ApprovalStatus")
@@ -53,13 +53,9 @@ def version_decide(
                 raise ApplicationError(_("You already approved this version; it waits for another approver."))
             if version.approvals.count() + 1 < required:
                 approval = Approval.objects.create(version=version, approver=user, reason=reason)
-                audit.append_event(
-                    actor=user.get_username(),
-                    action="version.approval_recorded",
-                    workspace_id=version.workspace.workspace_id,
-                    model_id=version.model.model_id,
-                    model_name=version.model.name,
-                    version_name=version.version_name,
+                audit_events.approval_recorded(
+                    version,
+                    user=user,
                     payload={"approvals": version.approvals.count(), "required": required, "reason": reason},
                     client_ip=client_ip,
                 )

@@ -26,7 +26,7 @@ from approvals.fields import UPDATABLE_ATTRS
 from approvals.models import Change, ModelVersion, PushState
 from approvals.pai.errors import PaiError, PaiThrottled
 from approvals.pai_clients import client_for
-from approvals.services import audit
+from approvals.services import audit_events
 from approvals.services.unpushed import oldest_unpushed_at, unpushed_trails
 from approvals.sync.mapping import version_value
 
@@ -141,13 +141,9 @@ def _finish(
                 locked.conflict = conflict
         locked.save()
         # Every attempt's outcome is audited, retries included.
-        audit.append_event(
-            actor="system",
-            action=f"push.{state}",
-            workspace_id=version.workspace.workspace_id,
-            model_id=version.model.model_id,
-            model_name=version.model.name,
-            version_name=version.version_name,
+        audit_events.push_outcome(
+            version,
+            state=state,
             payload={
                 "revision": revision or locked.revision,
                 **({"attempt": locked.push_attempts} if state != PushState.DONE else {}),

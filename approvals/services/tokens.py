@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from approvals.errors import ApplicationError
 from approvals.models import ApiToken
-from approvals.services import audit
+from approvals.services import audit_events
 
 TOKEN_KIND = "pmr"  # noqa: S105 (the public first part of every token)
 
@@ -55,12 +55,7 @@ def api_token_create(*, user: Any, name: str, client_ip: str | None = None) -> t
     raw = f"{TOKEN_KIND}_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         token = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=_hash(raw))
-        audit.append_event(
-            actor=user.get_username(),
-            action="token.created",
-            payload={"name": name, "prefix": prefix},
-            client_ip=client_ip,
-        )
+        audit_events.token_created(user=user, name=name, prefix=prefix, client_ip=client_ip)
     return token, raw
 
 
@@ -74,12 +69,7 @@ def api_token_revoke(*, user: Any, token_id: int, client_ip: str | None = None) 
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
-            audit.append_event(
-                actor=user.get_username(),
-                action="token.revoked",
-                payload={"name": token.name, "prefix": token.prefix},
-                client_ip=client_ip,
-            )
+            audit_events.token_revoked(user=user, name=token.name, prefix=token.prefix, client_ip=client_ip)
     return token
 
 

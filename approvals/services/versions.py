@@ -14,8 +14,8 @@ from approvals.errors import ApplicationError, StaleEdit
 from approvals.fields import EDITABLE_NAMES, UPDATABLE_ATTRS
 from approvals.models import ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
 from approvals.pai import fields as pai_fields
-from approvals.permissions import APPROVER, EDITOR, user_in_group
-from approvals.services import audit
+from approvals.permissions import APPROVER, EDITOR, has_role
+from approvals.services import audit_events
 from approvals.services.unpushed import changed_since
 
 
@@ -44,19 +44,11 @@ def _record(
         version=version, revision=version.revision, kind=kind, author=user, fields=diff, reason=reason
     )
     if kind == ChangeKind.DECISION:
-        action = f"version.{diff['ApprovalStatus'][1].lower()}"
+        audit_events.version_decided(version, user=user, diff=diff, reason=reason, client_ip=client_ip)
+    elif kind == ChangeKind.EDIT:
+        audit_events.version_edited(version, user=user, diff=diff, reason=reason, client_ip=client_ip)
     else:
-        action = "version.edited" if kind == ChangeKind.EDIT else "version.conflict_resolved"
-    audit.append_event(
-        actor=user.get_username(),
-        action=action,
-        workspace_id=version.workspace.workspace_id,
-        model_id=version.model.model_id,
-        model_name=version.model.name,
-        version_name=version.version_name,
-        payload={"fields": diff, "revision": version.revision, **({"reason": reason} if reason else {})},
-        client_ip=client_ip,
-    )
+        audit_events.version_conflict_resolved(version, user=user, diff=diff, client_ip=client_ip)
     if version.push_state == PushState.QUEUED:
         _enqueue_push(version.pk)
     return change
@@ -81,7 +73,7 @@ def version_edit(
     *, version_id: int, user: Any, values: dict[str, Any], base_revision: int, client_ip: str | None = None
 ) -> Change:
     """Accept an edit of metadata fields made on a page that showed `base_revision`."""
-    if not user_in_group(user, EDITOR):
+    if not has_role(user, EDITOR):
         raise ApplicationError(_("Only members of the editor group can edit versions."))
     unknown = set(values) - set(EDITABLE_NAMES)
     if unknown:
@@ -119,7 +111,7 @@ def version_resolve_conflict(
     *, version_id: int, user: Any, keep: dict[str, str], client_ip: str | None = None
 ) -> Change:
     """Settle a conflict field by field: keep "theirs" (PAI's value) or "yours" (the dashboard's)."""
-    if not user_in_group(user, EDITOR) and not user_in_group(user, APPROVER):
+    if not has_role(user, EDITOR) and not has_role(user, APPROVER):
         raise ApplicationError(_("Only editors and approvers can resolve conflicts."))
     with transaction.atomic():
         version = _locked(version_id)
@@ -146,7 +138,7 @@ def version_resolve_conflict(
 
 def version_retry_push(*, version_id: int, user: Any) -> None:
     """Queue a failed push again (after PAI or the data was fixed)."""
-    if not user_in_group(user, EDITOR) and not user_in_group(user, APPROVER):
+    if not has_role(user, EDITOR) and not has_role(user, APPROVER):
         raise ApplicationError(_("Only editors and approvers can retry a push."))
     with transaction.atomic():
         version = _locked(version_id)

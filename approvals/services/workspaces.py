@@ -9,7 +9,7 @@ from django.db import transaction
 from approvals import tasks
 from approvals.errors import ApplicationError
 from approvals.models import Workspace
-from approvals.services import audit
+from approvals.services import audit_events
 from approvals.sync import ensure_configured_workspaces
 
 
@@ -26,12 +26,7 @@ def sync_request(*, user: Any, workspace_id: str = "", client_ip: str | None = N
         raise ApplicationError("No workspace is configured; add one in the admin or PAI_WORKSPACE_IDS.")
     with transaction.atomic():
         for workspace in workspaces:
-            audit.append_event(
-                actor=user.get_username(),
-                action="sync.requested",
-                workspace_id=workspace.workspace_id,
-                client_ip=client_ip,
-            )
+            audit_events.sync_requested(user=user, workspace=workspace, client_ip=client_ip)
             # robust: a broker that is down loses this request only; the beat syncs anyway.
             transaction.on_commit(lambda pk=workspace.pk: tasks.sync_workspace_task.delay(pk), robust=True)
     return workspaces

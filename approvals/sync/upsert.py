@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
-from approvals.services import audit
+from approvals.services import audit_events
 
 from ..fields import UPDATABLE_ATTRS
 from ..models import ModelVersion, RegisteredModel, Workspace
@@ -24,7 +24,6 @@ from .result import SyncResult
 
 logger = logging.getLogger(__name__)
 
-ACTOR = "PAI"
 BATCH_SIZE = 500
 # Covers the clocks of the sync's and the worker's machines disagreeing a little.
 PUSHED_WHILE_LISTING_MARGIN = timedelta(seconds=30)
@@ -45,18 +44,6 @@ def _mirror_commit() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
-def _event(action: str, workspace: Workspace, *, model: RegisteredModel, version_name: str = "", payload: dict) -> None:
-    audit.append_event(
-        actor=ACTOR,
-        action=action,
-        workspace_id=workspace.workspace_id,
-        model_id=model.model_id,
-        model_name=model.name,
-        version_name=version_name,
-        payload=payload,
-    )
 
 
 def upsert_models(
@@ -93,9 +80,9 @@ def upsert_models(
             row.workspace, row.gone, row.synced_at = workspace, False, now
             changed.append(row)
             if diff:
-                _event("pai.changed", workspace, model=row, payload={"fields": diff})
+                audit_events.pai_changed(workspace, row, diff=diff)
             if came_back:
-                _event("pai.reappeared", workspace, model=row, payload={})
+                audit_events.pai_reappeared(workspace, row)
         RegisteredModel.objects.bulk_create(new, batch_size=BATCH_SIZE)
         update_fields = [*(attr for attr, _ in MODEL_FIELDS.values()), "gmt_modified_time", "workspace", "gone"]
         RegisteredModel.objects.bulk_update(changed, [*update_fields, "synced_at"], batch_size=BATCH_SIZE)
@@ -221,10 +208,10 @@ def upsert_versions(
             changed.append(row)
             if diff:
                 result.changed += 1
-                _event("pai.changed", workspace, model=model, version_name=name, payload={"fields": diff})
+                audit_events.pai_changed(workspace, model, version_name=name, diff=diff)
             if came_back:
                 result.reappeared += 1
-                _event("pai.reappeared", workspace, model=model, version_name=name, payload={})
+                audit_events.pai_reappeared(workspace, model, version_name=name)
 
         insert_rows(ModelVersion, new)
         update_fields = [attr for attr, _ in VERSION_FIELDS.values()]
@@ -234,15 +221,7 @@ def upsert_versions(
         if new:
             names = [v["version_name"] for v in new]
             result.created += len(names)
-            # One event per model and sync, not per version: a first sync of 100,000
-            # versions writes one event per model, each naming its versions.
-            _event(
-                "pai.created",
-                workspace,
-                model=model,
-                version_name=names[0] if len(names) == 1 else "",
-                payload={"versions": names, "new_model": model_is_new},
-            )
+            audit_events.pai_created(workspace, model, names=names, new_model=model_is_new)
 
         if listing.complete:
             vanished = sorted((name, k.pk) for name, k in known.items() if name not in items and not k.gone)
@@ -250,7 +229,7 @@ def upsert_versions(
                 ModelVersion.objects.filter(pk__in=chunk).update(gone=True)
             result.gone += len(vanished)
             for name, _pk in vanished:
-                _event("pai.gone", workspace, model=model, version_name=name, payload={})
+                audit_events.pai_gone(workspace, model, version_name=name)
         save_progress(workspace, result)
 
 
@@ -276,4 +255,4 @@ def mark_model_gone(workspace: Workspace, model: RegisteredModel, result: SyncRe
         RegisteredModel.objects.filter(pk=model.pk).update(gone=True)
         model.gone = True
         result.gone += len(names)
-        _event("pai.gone", workspace, model=model, payload={"versions": names})
+        audit_events.pai_gone(workspace, model, names=names)

@@ -19,7 +19,7 @@ from approvals import services
 from approvals.display.json_text import shown
 from approvals.display.labels import field_label
 from approvals.models import Approval, ApprovalStatus, ChangeKind, ModelVersion, PushState
-from approvals.permissions import APPROVER, EDITOR, user_in_group
+from approvals.permissions import APPROVER, EDITOR, has_role
 from approvals.web.forms.decision import ConflictForm
 
 
@@ -52,7 +52,7 @@ def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval])
 def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
     """The version page's write side: Edit link, decision buttons, approvals so far, push state."""
     user = request.user
-    is_approver = user_in_group(user, APPROVER)
+    is_approver = has_role(user, APPROVER)
     approvals = list(version.approvals.select_related("approver").order_by("created_at"))
     blocker = decision_blocker(version) if is_approver else ""
     return {
@@ -72,11 +72,11 @@ ACTIVE_PUSH_STATES = (PushState.QUEUED, PushState.PUSHING, PushState.RETRYING)
 def push_state_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
     """What the push-state partial needs, for the page and for the polled fragment."""
     user = request.user
-    can_fix = user_in_group(user, EDITOR) or user_in_group(user, APPROVER)
+    can_fix = has_role(user, EDITOR) or has_role(user, APPROVER)
     context: dict[str, Any] = {
         "version": version,
         "push_active": version.push_state in ACTIVE_PUSH_STATES,
-        "can_edit": user_in_group(user, EDITOR) and not version.gone,
+        "can_edit": has_role(user, EDITOR) and not version.gone,
         "can_fix_push": can_fix,
     }
     if version.push_state == PushState.CONFLICT and version.conflict:

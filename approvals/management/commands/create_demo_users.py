@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from approvals.permissions import APPROVER, AUDITOR, EDITOR, ROLE_GROUPS, VIEWER
+from approvals.permissions import APPROVER, AUDITOR, EDITOR, ROLES, VIEWER
 
 # username -> (group, is staff and superuser)
 DEMO_USERS: dict[str, tuple[str | None, bool]] = {
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         rows = []
         with transaction.atomic():
             # The data migration creates these; get_or_create keeps the command safe without it.
-            groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLE_GROUPS}
+            groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLES}
             for username, (group_name, is_admin) in DEMO_USERS.items():
                 user, created = user_model.objects.get_or_create(username=username)
                 password = options.get("password") or demo_password(username)

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.permissions import AUDITOR, can_export_audit, role_required
+from approvals.permissions import AUDITOR, STAFF, can_export_audit, role_required
 from approvals.selectors import audit as audit_selectors
 from approvals.web.exports import csv_lines
 from approvals.web.forms.filters import AuditFilterForm
@@ -32,7 +32,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "approvals/audit_log.html", context, status=status_for(valid))
 
 
-@role_required(AUDITOR)
+@role_required(AUDITOR, STAFF)
 def audit_export(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():

@@ -25,7 +25,7 @@ from approvals.display.metrics import compare_metrics, parse_metrics
 from approvals.errors import ApplicationError
 from approvals.fields import EDITABLE, Kind
 from approvals.models import Approval, ApprovalStatus, Change, ModelVersion
-from approvals.permissions import APPROVER, groups_required
+from approvals.permissions import APPROVER, role_required
 from approvals.services.unpushed import unpushed_changes
 from approvals.web.forms.decision import DecisionForm
 from approvals.web.helpers import show_error, to_detail, version_or_404
@@ -50,7 +50,7 @@ def _pending_changes(version: ModelVersion) -> list[dict[str, Any]]:
     ]
 
 
-@groups_required(APPROVER)
+@role_required(APPROVER)
 @require_http_methods(["GET", "POST"])
 def version_decide(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """GET ?status=Approved|Rejected: what is being decided, and the confirmation. POST: decide."""

@@ -22,7 +22,7 @@ from approvals.display.json_text import shown
 from approvals.display.labels import field_label
 from approvals.errors import ApplicationError, StaleEdit
 from approvals.models import ModelVersion
-from approvals.permissions import EDITOR, groups_required
+from approvals.permissions import EDITOR, role_required
 from approvals.services.unpushed import changed_since
 from approvals.web.forms.edit import VersionEditForm, rebase_edit_data
 from approvals.web.helpers import show_error, to_detail, version_or_404
@@ -58,7 +58,7 @@ def _stale(
     return render(request, "approvals/version_edit.html", context, status=409)
 
 
-@groups_required(EDITOR)
+@role_required(EDITOR)
 @require_http_methods(["GET", "POST"])
 def version_edit(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """GET: the form. POST: preview the changes; POST with confirm=1: save them."""

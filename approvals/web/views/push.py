@@ -12,14 +12,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals import services
 from approvals.errors import ApplicationError
-from approvals.permissions import APPROVER, EDITOR, groups_required
+from approvals.permissions import APPROVER, EDITOR, role_required
 from approvals.web.forms.decision import ConflictForm
 from approvals.web.helpers import show_error, to_detail, version_or_404
 from approvals.web.security import client_ip
 from approvals.web.version_context import conflict_rows, push_state_context
 
 
-@groups_required(EDITOR, APPROVER)
+@role_required(EDITOR, APPROVER)
 @require_http_methods(["GET", "POST"])
 def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """Choose per field: keep PAI's value or apply the dashboard's."""
@@ -47,7 +47,7 @@ def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: 
     return render(request, "approvals/version_resolve.html", context, status=status_code)
 
 
-@groups_required(EDITOR, APPROVER)
+@role_required(EDITOR, APPROVER)
 @require_POST
 def version_retry_push(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     version = version_or_404(model_id, version_name)
