@@ -1,0 +1,1 @@
+"""The review dashboard's Django app. docs/architecture.md maps its packages."""

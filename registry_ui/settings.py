@@ -162,7 +162,7 @@ LOGGING = {
     },
 }
 
-# Approval rules (DESIGN.md invariant 5).
+# Approval rules (docs/architecture.md, invariant 5).
 APPROVALS_SEPARATION_OF_DUTIES = env.bool("APPROVALS_SEPARATION_OF_DUTIES", default=True)
 APPROVALS_REQUIRED_APPROVERS = env.int("APPROVALS_REQUIRED_APPROVERS", default=1)
 # A push claim left by a killed worker expires after this long.

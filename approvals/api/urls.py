@@ -1,4 +1,4 @@
-"""/api/...: resources without a trailing slash, collections with one (as the issue lists them)."""
+"""/api/...: resources without a trailing slash, collections with one; anything else is a JSON 404."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Reads of the audit log: filtered listings, keyset pages on seq, and the export.
-
-The log only grows and is read newest first, so pages are cut by seq
-(`seq < before`) rather than by OFFSET: page 1,000 costs what page 1 costs.
-"""
+"""An audit event's payload as a page shows it: the field diffs, then the other entries."""
 
 from __future__ import annotations
 

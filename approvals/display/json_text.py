@@ -1,9 +1,4 @@
-"""The write side's forms: edit a version, decide, resolve a conflict.
-
-They parse and validate; PAI's own rules come from pai.fields.check_update so
-they are written once, and the approval rules stay in the services. Bad input
-becomes a message beside its field and nothing is saved.
-"""
+"""JSON and values as the pages show them: indented, non-ASCII kept, compared by content."""
 
 from __future__ import annotations
 

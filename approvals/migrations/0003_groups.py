@@ -1,4 +1,4 @@
-"""The four roles of DESIGN.md as groups; people are assigned to them in admin."""
+"""The four roles (approvals/permissions.py) as groups; people are assigned to them in admin."""
 
 from django.db import migrations
 

@@ -1,10 +1,5 @@
-"""Reads for the pages: the review queue, version listings, a model, a version.
-
-Every listing costs a fixed number of queries whatever its page size: rows come
-with select_related, and what a row needs from other tables (its last audit
-event) is fetched for the whole page in one query. Pages are cut with LIMIT
-page_size + 1, so knowing whether there is a next page never needs a COUNT.
-"""
+"""Pages of rows with a fixed number of queries: LIMIT page_size + 1 tells whether there is
+a next page, so no listing needs a COUNT to draw its links; deep pages are cut by ids first."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""Reads for the pages: the review queue, version listings, a model, a version.
+"""Reads of workspaces and models: the workspace list, a model with its versions, the chart data.
 
-Every listing costs a fixed number of queries whatever its page size: rows come
-with select_related, and what a row needs from other tables (its last audit
-event) is fetched for the whole page in one query. Pages are cut with LIMIT
-page_size + 1, so knowing whether there is a next page never needs a COUNT.
-"""
+Every read costs a fixed number of queries whatever the number of rows."""
 
 from __future__ import annotations
 

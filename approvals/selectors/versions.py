@@ -1,10 +1,9 @@
-"""Reads for the pages: the review queue, version listings, a model, a version.
+"""Reads of versions: the review queue, the versions listing, one version and its neighbours.
 
 Every listing costs a fixed number of queries whatever its page size: rows come
 with select_related, and what a row needs from other tables (its last audit
 event) is fetched for the whole page in one query. Pages are cut with LIMIT
-page_size + 1, so knowing whether there is a next page never needs a COUNT.
-"""
+page_size + 1, so knowing whether there is a next page never needs a COUNT."""
 
 from __future__ import annotations
 

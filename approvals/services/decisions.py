@@ -1,5 +1,7 @@
-"""Writes: edits and decisions. Each commits its Change and AuditEvent in one
-transaction and enqueues the push once that transaction has committed."""
+"""Deciding a version: approve or reject, under the approval rules (docs/architecture.md, invariant 5).
+
+A decision commits its Change and AuditEvent in one transaction and enqueues
+the push once that transaction has committed, like every write."""
 
 from __future__ import annotations
 

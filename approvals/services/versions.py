@@ -1,5 +1,7 @@
-"""Writes: edits and decisions. Each commits its Change and AuditEvent in one
-transaction and enqueues the push once that transaction has committed."""
+"""Writes to a version's content: edits, conflict resolutions, and a failed push queued again.
+
+Each commits its Change and AuditEvent in one transaction and enqueues the push
+once that transaction has committed (docs/architecture.md, invariant 1)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
-"""Starting a sync from the API: audited, queued once the audit event is committed."""
+"""Starting syncs: audited, queued once the audit event is committed; the periodic sync's list."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from approvals import tasks
 from approvals.errors import ApplicationError
@@ -22,8 +23,8 @@ def sync_request(*, user: Any, workspace_id: str = "", client_ip: str | None = N
     workspaces = list(queryset)
     if not workspaces:
         if workspace_id:
-            raise ApplicationError("No workspace has this WorkspaceId.", field="WorkspaceId")
-        raise ApplicationError("No workspace is configured; add one in the admin or PAI_WORKSPACE_IDS.")
+            raise ApplicationError(_("No workspace has this WorkspaceId."), field="WorkspaceId")
+        raise ApplicationError(_("No workspace is configured; add one in the admin or PAI_WORKSPACE_IDS."))
     with transaction.atomic():
         for workspace in workspaces:
             audit_events.sync_requested(user=user, workspace=workspace, client_ip=client_ip)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from django.utils.translation import gettext as _
+
 from ..errors import ApplicationError
 from ..models import SyncState, Workspace
 from .result import SyncResult
@@ -23,7 +25,7 @@ def save_progress(workspace: Workspace, result: SyncResult, *, force: bool = Fal
         pk=workspace.pk, sync_state=SyncState.RUNNING, sync_started_at=workspace.sync_started_at
     ).update(sync_progress=progress_figures(result))
     if not updated:
-        raise ApplicationError("Another sync of this workspace took over (this one ran past its time); stopping.")
+        raise ApplicationError(_("Another sync of this workspace took over (this one ran past its time); stopping."))
 
 
 def progress_figures(result: SyncResult) -> dict[str, int]:

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..errors import ApplicationError, SyncFailed
 from ..models import SYNC_STALE_AFTER, RegisteredModel, SyncState, Workspace
@@ -40,7 +41,10 @@ def _claim(workspace: Workspace, now: datetime) -> None:
     if not claimed:
         workspace.refresh_from_db(fields=["sync_started_at"])
         started = workspace.sync_started_at.isoformat(timespec="seconds") if workspace.sync_started_at else "?"
-        raise ApplicationError(f"A sync of {workspace.workspace_id} is already running (started {started}).")
+        raise ApplicationError(
+            _("A sync of %(workspace)s is already running (started %(started)s).")
+            % {"workspace": workspace.workspace_id, "started": started}
+        )
     workspace.sync_state, workspace.sync_started_at, workspace.sync_error = SyncState.RUNNING, now, ""
 
 
@@ -182,7 +186,10 @@ def sync_workspace(
         result.seconds,
     )
     if not result.ok:
-        raise SyncFailed(f"Sync of {workspace.workspace_id} failed: {result.error}", result=result)
+        raise SyncFailed(
+            _("Sync of %(workspace)s failed: %(error)s") % {"workspace": workspace.workspace_id, "error": result.error},
+            result=result,
+        )
     return result
 
 

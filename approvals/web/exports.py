@@ -1,8 +1,4 @@
-"""The read side of the dashboard: plain function views over approvals.selectors.
-
-Every page needs a signed-in user; lookups by PAI's identifiers answer 404 for
-anything unknown. Query strings are validated by the filter forms first.
-"""
+"""The audit log as CSV, streamed row by row, with every hashed field so an export can be checked."""
 
 from __future__ import annotations
 

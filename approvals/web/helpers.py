@@ -1,4 +1,4 @@
-"""Small pieces the write-side views share: the role check, the version lookup, errors on forms."""
+"""Small pieces the views share: the version lookup (404), the redirect back, errors on forms, charts."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""The pages' URLs. The API's are in approvals/api/urls.py."""
+
 from __future__ import annotations
 
 from django.urls import path

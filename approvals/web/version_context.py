@@ -1,11 +1,7 @@
-"""The write side of the dashboard: edit and decide (the push's own views are in
-views_push.py).
+"""What the version page and the decision page show about acting on a version: the Edit link,
+the decision buttons and what blocks them, the approvals so far, and the push state.
 
-Each view checks the role (403 otherwise, POSTs included), validates with a
-form, calls one service and shows its ApplicationError at the field it names or
-on top. The rules themselves live in approvals.services; what the pages hide or
-disable here is only a courtesy, the services refuse the same things.
-"""
+Display only: the services enforce the same rules whatever a page showed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The audit log (auditors and staff, JSON or CSV), starting a sync (staff) and
-watching it (anyone signed in)."""
+"""GET /api/audit/: the audit log with the audit page's filters, as JSON pages or all of it as CSV."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""Versions and models: list, read, edit, decide, history. Thin: validate, call one
-service, answer. Every rule is the services'; their ApplicationError becomes a 400
-in errors.exception_handler."""
+"""GET /api/models/: models by name, a keyset page at a time. Thin: validate, read, answer."""
 
 from __future__ import annotations
 

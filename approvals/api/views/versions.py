@@ -1,6 +1,5 @@
-"""Versions and models: list, read, edit, decide, history. Thin: validate, call one
-service, answer. Every rule is the services'; their ApplicationError becomes a 400
-in errors.exception_handler."""
+"""Versions: list, read, edit (PATCH with If-Match), decide, history. Thin: validate, call one
+service, answer. Every rule is the services'; their errors become statuses in api/errors.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The audit log (auditors and staff, JSON or CSV), starting a sync (staff) and
-watching it (anyone signed in)."""
+"""Starting a sync (staff, POST /api/sync/) and watching a workspace's sync (GET /api/workspaces/<id>)."""
 
 from __future__ import annotations
 

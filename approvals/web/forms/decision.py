@@ -1,9 +1,4 @@
-"""The write side's forms: edit a version, decide, resolve a conflict.
-
-They parse and validate; PAI's own rules come from pai.fields.check_update so
-they are written once, and the approval rules stay in the services. Bad input
-becomes a message beside its field and nothing is saved.
-"""
+"""The decision form (approve or reject, with a reason) and the conflict form (keep PAI's or mine)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""The write side's forms: edit a version, decide, resolve a conflict.
+"""The edit form: every editable field of the table, parsed and checked by PAI's rules.
 
-They parse and validate; PAI's own rules come from pai.fields.check_update so
+It parses and validates; PAI's own rules come from pai.fields.check_update so
 they are written once, and the approval rules stay in the services. Bad input
-becomes a message beside its field and nothing is saved.
-"""
+becomes a message beside its field and nothing is saved."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""The write side's forms: edit a version, decide, resolve a conflict.
-
-They parse and validate; PAI's own rules come from pai.fields.check_update so
-they are written once, and the approval rules stay in the services. Bad input
-becomes a message beside its field and nothing is saved.
-"""
+"""Form fields for JSON: an object edited as text, and JSON held in a string; errors say where."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The API tokens page: a signed-in user creates (name → token shown once), lists and
-revokes their own tokens. The writes are the services in approvals.api.tokens."""
+"""The form that names a new API token."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The read side of the dashboard: plain function views over approvals.selectors.
-
-Every page needs a signed-in user; lookups by PAI's identifiers answer 404 for
-anything unknown. Query strings are validated by the filter forms first.
-"""
+"""The audit log page (filters, keyset pages) and its CSV export (auditors and staff)."""
 
 from __future__ import annotations
 

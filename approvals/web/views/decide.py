@@ -1,11 +1,6 @@
-"""The write side of the dashboard: edit and decide (the push's own views are in
-views_push.py).
+"""The decision page: what is being decided, the confirmation, and the POST that decides.
 
-Each view checks the role (403 otherwise, POSTs included), validates with a
-form, calls one service and shows its ApplicationError at the field it names or
-on top. The rules themselves live in approvals.services; what the pages hide or
-disable here is only a courtesy, the services refuse the same things.
-"""
+The rules are approvals.services'; what the page disables is only a courtesy."""
 
 from __future__ import annotations
 

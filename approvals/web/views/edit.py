@@ -1,11 +1,4 @@
-"""The write side of the dashboard: edit and decide (the push's own views are in
-views_push.py).
-
-Each view checks the role (403 otherwise, POSTs included), validates with a
-form, calls one service and shows its ApplicationError at the field it names or
-on top. The rules themselves live in approvals.services; what the pages hide or
-disable here is only a courtesy, the services refuse the same things.
-"""
+"""The edit page: the form, a preview of the changes, and the save; a stale save shows what changed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The API tokens page: a signed-in user creates (name → token shown once), lists and
-revokes their own tokens. The writes are the services in approvals.api.tokens."""
+revokes their own tokens. The writes are the services in approvals.services.tokens."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The read side of the dashboard: plain function views over approvals.selectors.
-
-Every page needs a signed-in user; lookups by PAI's identifiers answer 404 for
-anything unknown. Query strings are validated by the filter forms first.
-"""
+"""A version's page: every field, metrics against the previous and the latest Approved version,
+the charts, the history, and the write side (approvals.web.version_context)."""
 
 from __future__ import annotations
 
