@@ -168,7 +168,7 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One entry of the append-only, hash-chained audit log (see approvals/audit.py).
+    """One entry of the append-only, hash-chained audit log (see approvals/services/audit.py).
 
     It names what it concerns by PAI's identifiers, not foreign keys, so the log
     stands on its own and nothing that happens to other tables can alter it.

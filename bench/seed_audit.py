@@ -2,7 +2,7 @@
 
 `python -m bench.seed_audit --events 200000`, after the sync step (whose events
 it continues). Events go in with COPY; hashes are computed in Python with
-approvals.audit.event_hash, so `verify_chain` accepts the result — checked here.
+approvals.services.audit.event_hash, so `verify_chain` accepts the result — checked here.
 """
 
 from __future__ import annotations
