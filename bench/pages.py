@@ -44,12 +44,11 @@ def main() -> None:
     exit_on_sigterm()
     setup_django()
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
-    from approvals.models import ModelVersion, Workspace
+    from approvals.models import Membership, ModelVersion, Workspace
     from approvals.permissions import APPROVER, EDITOR
 
     # DEBUG is off as in production, but nothing was collected: serve static names plainly.
@@ -63,7 +62,7 @@ def main() -> None:
 
     user = get_user_model().objects.create_superuser("bench-admin", "bench@example.com", "bench-password-1")
     for name in (APPROVER, EDITOR):
-        user.groups.add(Group.objects.get_or_create(name=name)[0])
+        Membership.objects.get_or_create(user=user, role=name)
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
 

@@ -131,11 +131,10 @@ def main() -> None:
     exit_on_sigterm()
     setup_django()
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.db import connection, transaction
     from django.db.models import Count, F
 
-    from approvals.models import ModelVersion, PushState, Workspace
+    from approvals.models import Membership, ModelVersion, PushState, Workspace
     from approvals.pai.client import PaiClient, credentials
     from approvals.pai.emulator import EmulatorServer
     from approvals.permissions import EDITOR
@@ -165,7 +164,7 @@ def main() -> None:
         emulator.faults.update({"latency_ms": LATENCY_MS})
         landed = Landed(emulator.store)
         editor = get_user_model().objects.create_user("bench-editor", password="bench-password-1")
-        editor.groups.add(Group.objects.get_or_create(name=EDITOR)[0])
+        Membership.objects.get_or_create(user=editor, role=EDITOR)
         versions = list(ModelVersion.objects.select_related("model").order_by("pk")[:EDITS])
         if len(versions) < EDITS:
             raise SystemExit(f"only {len(versions)} versions to edit")

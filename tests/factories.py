@@ -7,10 +7,9 @@ import itertools
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from approvals.models import Approval, AuditEvent, Change, ModelVersion, RegisteredModel, Workspace
+from approvals.models import Approval, AuditEvent, Change, Membership, ModelVersion, RegisteredModel, Workspace
 from approvals.permissions import ROLES
 from approvals.services.audit import append_event
 
@@ -70,11 +69,21 @@ def make_event(version: ModelVersion | None = None, **fields: Any) -> AuditEvent
     return append_event(**{"actor": "PAI", "action": "pai_changed", **fields})
 
 
-def make_user(username: str, *, group: str | None = None, staff: bool = False) -> Any:
+def grant(user: Any, role: str, workspace: Workspace | None = None) -> Any:
+    """Give `user` the role in `workspace` (None: in every workspace)."""
+    Membership.objects.get_or_create(user=user, role=role, workspace=workspace)
+    user.__dict__.pop("_role_grants", None)
+    return user
+
+
+def make_user(
+    username: str, *, group: str | None = None, staff: bool = False, workspace: Workspace | None = None
+) -> Any:
+    """A user holding the role `group` in `workspace` (None: every workspace)."""
     # No password: hashing one costs ~0.1 s and tests sign in with force_login.
     user = get_user_model().objects.create_user(username=username, password=None, is_staff=staff, is_superuser=staff)
     if group:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
+        grant(user, group, workspace)
     return user
 
 

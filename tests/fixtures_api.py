@@ -6,13 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from approvals.permissions import ROLES
 from approvals.services.tokens import api_token_create
-from tests.factories import make_model, make_role_users, make_user, make_version, results_metrics
+from tests.factories import grant, make_model, make_role_users, make_user, make_version, results_metrics
 
 ROLES = (*ROLES, "staff")
 
@@ -73,5 +72,6 @@ def version(db):
 def all_groups_user(db):
     """Someone in every group and staff: the schemathesis run reaches every operation as them."""
     user = make_user("omni", staff=True)
-    user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in ROLES))
+    for role in ROLES:
+        grant(user, role)
     return user

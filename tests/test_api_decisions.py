@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 
 from approvals.models import Approval, AuditEvent, Change, ChangeKind, PushState
 from approvals.permissions import EDITOR
-from tests.factories import make_user, write_state
+from tests.factories import grant, make_user, write_state
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/models/m-asr/versions/1.0.0"
 
 
-def decide(client, status, reason=None, **extra):
+def decide(client, status, reason=None, *, if_match=None, **extra):
+    """POST the decision with If-Match naming the revision the client reads now (unless told otherwise)."""
     body = {"ApprovalStatus": status, **({"Reason": reason} if reason is not None else {}), **extra}
-    return client.post(f"{URL}/decision", body, format="json")
+    if if_match is None:
+        if_match = client.get(URL).headers.get("ETag", '"0"')
+    return client.post(f"{URL}/decision", body, format="json", HTTP_IF_MATCH=if_match)
 
 
 def test_an_approver_approves_with_a_reason_and_it_is_recorded_audited_and_queued(
@@ -92,7 +94,7 @@ def test_invalid_decision_bodies_are_400_naming_the_field(clients, version, body
 
 def test_nobody_approves_a_version_whose_content_they_edited(client_for, version):
     both = make_user("both", group="approver")
-    both.groups.add(Group.objects.get_or_create(name=EDITOR)[0])
+    grant(both, EDITOR)
     client = client_for(both)
     assert client.patch(URL, {"VersionDescription": "mine"}, format="json").status_code == 200
     before = write_state(version)
@@ -106,7 +108,7 @@ def test_nobody_approves_a_version_whose_content_they_edited(client_for, version
 
 def test_separation_of_duties_can_be_turned_off(clients, users, version, settings):
     settings.APPROVALS_SEPARATION_OF_DUTIES = False
-    users["approver"].groups.add(*users["editor"].groups.all())
+    grant(users["approver"], EDITOR)
     assert clients["approver"].patch(URL, {"VersionDescription": "mine"}, format="json").status_code == 200
     assert decide(clients["approver"], "Approved").status_code == 200
 

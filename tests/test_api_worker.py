@@ -31,8 +31,9 @@ def test_a_patch_and_a_decision_through_the_api_reach_pai_through_the_worker(
     )
     assert response.status_code == 200, response.content
     settled(pending_version)
+    etag = client_for(approver).get(url)["ETag"]
     decision = client_for(approver).post(
-        f"{url}/decision", {"ApprovalStatus": "Approved", "Reason": "cer improved"}, format="json"
+        f"{url}/decision", {"ApprovalStatus": "Approved", "Reason": "cer improved"}, format="json", HTTP_IF_MATCH=etag
     )
     assert decision.status_code == 200, decision.content
     settled(pending_version)

@@ -22,8 +22,8 @@ EXPECTED = {
 
 
 def roles():
-    users = get_user_model().objects.prefetch_related("groups").order_by("username")
-    return {u.username: (sorted(g.name for g in u.groups.all()), u.is_staff, u.is_superuser) for u in users}
+    users = get_user_model().objects.prefetch_related("memberships").order_by("username")
+    return {u.username: (sorted(m.role for m in u.memberships.all()), u.is_staff, u.is_superuser) for u in users}
 
 
 def test_it_creates_one_user_per_role_and_prints_their_passwords(capsys):

@@ -128,7 +128,9 @@ def run(steps, version_id, editor, approver, emulator, monkeypatch, newest: dict
         current = ModelVersion.objects.get(pk=version_id)
         if action == "edit":
             field, value = arg
-            if current.pai_values()[field] != value:
+            # Once decided, the default policy keeps all but the description as approved.
+            editable = current.approval_status == "Pending" or field == "VersionDescription"
+            if current.pai_values()[field] != value and editable:
                 services.version_edit(
                     version_id=version_id, user=editor, values={field: value}, base_revision=current.revision
                 )

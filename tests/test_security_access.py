@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from approvals.models import ApiToken, PushState
 from approvals.services.tokens import api_token_create
-from tests.factories import make_role_users, make_user, make_version, write_state
+from tests.factories import grant, make_role_users, make_user, make_version, write_state
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +174,7 @@ def csrf_client(world) -> Client:
     client = Client(enforce_csrf_checks=True)
     everyone = make_user("everyone", staff=True)
     for role in ("editor", "approver", "auditor", "viewer"):
-        everyone.groups.add(world["users"][role].groups.get())
+        grant(everyone, role)
     client.force_login(everyone)
     return client
 

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from approvals.models import PushState
-from tests.factories import make_event, make_role_users, make_user, make_version
+from tests.factories import grant, make_event, make_role_users, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -80,10 +80,10 @@ def test_the_checker_finds_what_the_policy_would_block():
 @pytest.fixture
 def pages(client):
     """Every kind of page, as a user who may see all of it, with real objects in every state."""
-    users = make_role_users()
+    make_role_users()
     everyone = make_user("everyone", staff=True)
     for role in ("viewer", "editor", "approver", "auditor"):
-        everyone.groups.add(users[role].groups.get())
+        grant(everyone, role)
     version = make_version(version_description="described", metrics={"Results": []})
     make_event(version, action="pai_changed", payload={"fields": {"VersionDescription": ["a", "b"]}})
     conflicted = make_version(

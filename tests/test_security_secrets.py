@@ -140,10 +140,12 @@ def test_no_secret_in_logs_pages_api_answers_errors_or_rows(sts, pai_emulator, s
     assert push.push_version(version_id=gone.pk).state == PushState.FAILED
 
     # A decision through the API with the bearer token, pushed with the right key.
+    decided.refresh_from_db()
     decision = Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}").post(
         reverse("api-version-decision", args=[decided.model.model_id, decided.version_name]),
         {"ApprovalStatus": "Rejected", "Reason": "metrics regress"},
         content_type="application/json",
+        HTTP_IF_MATCH=f'"{decided.revision}"',
     )
     assert decision.status_code < 300, decision.content
     assert push.push_version(version_id=decided.pk).state == PushState.DONE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from approvals import services
 from approvals.errors import ApplicationError, StaleEdit
@@ -16,6 +16,7 @@ from approvals.models import (
     RegisteredModel,
     Workspace,
 )
+from tests.factories import grant
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def user(name, *groups):
     u = User.objects.create_user(name, password="x")
     for g in groups:
-        u.groups.add(Group.objects.get_or_create(name=g)[0])
+        grant(u, g)
     return u
 
 
@@ -68,7 +69,7 @@ def test_an_edit_records_its_change_and_audit_event_and_enqueues_one_push(
 
 
 def test_it_refuses_an_edit_from_someone_outside_the_editor_group(version, approver):
-    with pytest.raises(ApplicationError, match="editor group"):
+    with pytest.raises(ApplicationError, match="editors of this workspace"):
         edit(version, approver, VersionDescription="x")
     assert nothing_saved(version)
 
@@ -132,14 +133,14 @@ def test_an_approval_records_the_decision_and_its_reason(version, approver):
 
 
 def test_only_approvers_decide(version, editor):
-    with pytest.raises(ApplicationError, match="approver group"):
+    with pytest.raises(ApplicationError, match="approvers of this workspace"):
         decide(version, editor, "Approved")
     assert nothing_saved(version)
 
 
 def test_staff_without_the_approver_group_cannot_decide(version):
     admin = User.objects.create_user("root", password="x", is_staff=True, is_superuser=True)
-    with pytest.raises(ApplicationError, match="approver group"):
+    with pytest.raises(ApplicationError, match="approvers of this workspace"):
         decide(version, admin, "Approved")
 
 

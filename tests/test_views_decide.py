@@ -6,12 +6,11 @@ import html
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from approvals import services
 from approvals.models import Approval, AuditEvent, Change, ChangeKind, PushState
-from tests.factories import make_model, make_role_users, make_user, make_version, results_metrics, write_state
+from tests.factories import grant, make_model, make_role_users, make_user, make_version, results_metrics, write_state
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +42,12 @@ def detail_url(version) -> str:
     return reverse("version_detail", args=[version.model.model_id, version.version_name])
 
 
-def decide(client, version, status: str, reason: str = ""):
-    return client.post(decide_url(version), {"status": status, "reason": reason})
+def decide(client, version, status: str, reason: str = "", revision: int | None = None):
+    """POST the decision as the page does: with the revision it showed (the current one unless told)."""
+    if revision is None:
+        version.refresh_from_db()
+        revision = version.revision
+    return client.post(decide_url(version), {"status": status, "reason": reason, "revision": revision})
 
 
 def reason_error(page: str) -> str:
@@ -216,7 +219,7 @@ def test_a_decision_other_than_approve_or_reject_is_refused(client, users, versi
 @pytest.fixture
 def editing_approver():
     user = make_user("both", group="approver")
-    user.groups.add(Group.objects.get_or_create(name="editor")[0])
+    grant(user, "editor")
     return user
 
 

@@ -374,7 +374,10 @@ def test_the_history_shows_decision_reasons_and_push_outcomes(
 ):
     client.force_login(users["approver"])
     with django_capture_on_commit_callbacks(execute=False):
-        client.post(url("version_decide", version), {"status": "Rejected", "reason": "CER regressed"})
+        client.post(
+            url("version_decide", version),
+            {"status": "Rejected", "reason": "CER regressed", "revision": version.revision},
+        )
 
     page = client.get(url("version_detail", version)).content.decode()
 

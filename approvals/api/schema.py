@@ -20,6 +20,7 @@ DESCRIPTIONS = {
     412: "If-Match named a revision that is not the current one; `changed` says what changed since.",
     413: "The body is larger than the API reads.",
     415: "The body is not JSON (send Content-Type: application/json).",
+    428: "This request must say which revision it acts on: send If-Match with the version's ETag.",
     429: "Too many requests for this user; Retry-After says when to try again.",
 }
 
@@ -91,4 +92,12 @@ IF_MATCH = OpenApiParameter(
     description='The ETag of the version you read (e.g. "3"). When it is not the current revision the edit '
     "is refused with 412. Without If-Match the edit is based on the current revision: it can only be "
     "refused as stale (409) if someone saves in the instant between.",
+)
+IF_MATCH_DECISION = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the version you read (e.g. "3"): the decision covers exactly that revision. '
+    "Missing (or *): 428. Not the current revision: 412, with `changed` saying what changed since.",
 )

@@ -97,8 +97,11 @@ class SyncInput(_ClosedBody):
 
 class ApprovalOutput(serializers.Serializer):
     approver = serializers.CharField(source="approver.username")
+    revision = serializers.IntegerField(help_text="The revision approved; a later change of content dismisses it.")
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
+    dismissed_at = serializers.DateTimeField(allow_null=True)
+    dismissed_reason = serializers.CharField()
 
 
 def _output(field: VersionField) -> serializers.Field:

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0007_version_status_gone_index'),
+        ("approvals", "0007_version_status_gone_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='modelversion',
-            name='source_type',
-            field=models.CharField(choices=[('Custom', 'Custom'), ('PAIFlow', 'PAIFlow'), ('TrainingService', 'TrainingService')], default='Custom', max_length=32, verbose_name='Source type'),
+            model_name="modelversion",
+            name="source_type",
+            field=models.CharField(
+                choices=[("Custom", "Custom"), ("PAIFlow", "PAIFlow"), ("TrainingService", "TrainingService")],
+                default="Custom",
+                max_length=32,
+                verbose_name="Source type",
+            ),
         ),
     ]

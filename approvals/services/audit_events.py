@@ -61,11 +61,17 @@ def version_edited(
 
 
 def version_decided(
-    version: ModelVersion, *, user: Any, diff: dict[str, list[Any]], reason: str = "", client_ip: str | None = None
+    version: ModelVersion,
+    *,
+    user: Any,
+    diff: dict[str, list[Any]],
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    client_ip: str | None = None,
 ) -> AuditEvent:
-    """version.approved or version.rejected, by the status the decision set."""
+    """version.approved or version.rejected, by the status the decision set, with the decision's details."""
     action = f"version.{diff['ApprovalStatus'][1].lower()}"
-    payload = _change_payload(diff, version.revision, reason)
+    payload = {**_change_payload(diff, version.revision, reason), **(details or {})}
     return _about_version(version, actor=user.get_username(), action=action, payload=payload, client_ip=client_ip)
 
 
@@ -138,3 +144,48 @@ def sync_requested(*, user: Any, workspace: Workspace, client_ip: str | None = N
     return append_event(
         actor=user.get_username(), action="sync.requested", workspace_id=workspace.workspace_id, client_ip=client_ip
     )
+
+
+def membership_changed(membership: Any, *, granted: bool, by: str, client_ip: str | None = None) -> AuditEvent:
+    """membership.granted or membership.revoked: who holds which role where, and who said so."""
+    workspace = membership.workspace
+    payload = {
+        "user": membership.user.get_username(),
+        "role": membership.role,
+        "workspace": workspace.workspace_id if workspace else None,
+        "source": membership.source,
+    }
+    return append_event(
+        actor=by,
+        action="membership.granted" if granted else "membership.revoked",
+        workspace_id=workspace.workspace_id if workspace else "",
+        payload=payload,
+        client_ip=client_ip,
+    )
+
+
+def approvals_dismissed(
+    version: ModelVersion, *, actor: str, payload: dict[str, Any], client_ip: str | None = None
+) -> AuditEvent:
+    """version.approvals_dismissed: which approvals, why, and by what change."""
+    action = "version.approvals_dismissed"
+    return _about_version(version, actor=actor, action=action, payload=payload, client_ip=client_ip)
+
+
+def policy_changed(*, user: Any, workspace: Any, before: dict, after: dict, client_ip: str | None = None) -> AuditEvent:
+    payload = {"before": before, "after": after}
+    return append_event(
+        actor=user.get_username(),
+        action="policy.changed",
+        workspace_id=workspace.workspace_id,
+        payload=payload,
+        client_ip=client_ip,
+    )
+
+
+def gate_waived(
+    version: ModelVersion, *, user: Any, gate: str, reason: str, client_ip: str | None = None
+) -> AuditEvent:
+    payload = {"gate": gate, "reason": reason, "revision": version.revision}
+    action = "version.gate_waived"
+    return _about_version(version, actor=user.get_username(), action=action, payload=payload, client_ip=client_ip)

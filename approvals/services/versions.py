@@ -10,14 +10,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from approvals import tasks
 from approvals.errors import ApplicationError, StaleEdit
 from approvals.fields import EDITABLE_NAMES, UPDATABLE_ATTRS
 from approvals.models import ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
 from approvals.pai import fields as pai_fields
-from approvals.permissions import APPROVER, EDITOR, has_role
+from approvals.permissions import APPROVER, EDITOR, has_any_role, has_role
+from approvals.selectors.policies import policy_of
 from approvals.services import audit_events
+from approvals.services.dismissals import approvals_dismiss
 from approvals.services.unpushed import changed_since
 
 
@@ -30,10 +33,28 @@ def _enqueue_push(version_id: int) -> None:
     transaction.on_commit(send, robust=True)
 
 
+# What a person reads when a change of this kind dismissed their approval.
+DISMISSED_BY = {
+    ChangeKind.EDIT: gettext_noop("The version was edited after this approval."),
+    ChangeKind.RESOLUTION: gettext_noop("A conflict was resolved after this approval."),
+}
+
+
 def _record(
-    *, version: ModelVersion, user: Any, kind: str, diff: dict[str, list[Any]], reason: str, client_ip: str | None
+    *,
+    version: ModelVersion,
+    user: Any,
+    kind: str,
+    diff: dict[str, list[Any]],
+    reason: str,
+    client_ip: str | None,
+    authored: bool = False,
+    details: dict[str, Any] | None = None,
 ) -> Change:
-    """Apply `diff` to the locked version, bump its revision, write the Change and the audit event."""
+    """Apply `diff` to the locked version, bump its revision, write the Change and the audit event.
+
+    A change of content dismisses the approvals of earlier revisions in the same transaction.
+    """
     for field, (_before, new) in diff.items():
         setattr(version, UPDATABLE_ATTRS[field], new)
     version.revision += 1
@@ -43,10 +64,27 @@ def _record(
         version.push_state, version.push_error = PushState.QUEUED, ""
     version.save()
     change = Change.objects.create(
-        version=version, revision=version.revision, kind=kind, author=user, fields=diff, reason=reason
+        version=version,
+        revision=version.revision,
+        kind=kind,
+        author=user,
+        authored=authored,
+        fields=diff,
+        reason=reason,
     )
+    if kind in DISMISSED_BY:
+        approvals_dismiss(
+            version,
+            why=DISMISSED_BY[kind],
+            kind=kind,
+            revision=version.revision,
+            author=user.get_username(),
+            client_ip=client_ip,
+        )
     if kind == ChangeKind.DECISION:
-        audit_events.version_decided(version, user=user, diff=diff, reason=reason, client_ip=client_ip)
+        audit_events.version_decided(
+            version, user=user, diff=diff, reason=reason, details=details or {}, client_ip=client_ip
+        )
     elif kind == ChangeKind.EDIT:
         audit_events.version_edited(version, user=user, diff=diff, reason=reason, client_ip=client_ip)
     else:
@@ -75,13 +113,13 @@ def version_edit(
     *, version_id: int, user: Any, values: dict[str, Any], base_revision: int, client_ip: str | None = None
 ) -> Change:
     """Accept an edit of metadata fields made on a page that showed `base_revision`."""
-    if not has_role(user, EDITOR):
-        raise ApplicationError(_("Only members of the editor group can edit versions."))
     unknown = set(values) - set(EDITABLE_NAMES)
     if unknown:
         raise ApplicationError(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     with transaction.atomic():
         version = _locked(version_id)
+        if not has_role(user, EDITOR, version.workspace):
+            raise ApplicationError(_("Only editors of this workspace can edit its versions."))
         if version.gone:
             raise ApplicationError(_("PAI no longer lists this version; it cannot be edited."))
         if version.revision != base_revision:
@@ -89,6 +127,14 @@ def version_edit(
                 _("Someone saved this version after you opened it. Review their change first."),
                 changed=changed_since(version, base_revision),
             )
+        if version.approval_status != ApprovalStatus.PENDING:
+            frozen = sorted(set(values) - set(policy_of(version.workspace).editable_after_decision))
+            if frozen:
+                raise ApplicationError(
+                    _("The version is %(status)s; the workspace's policy keeps %(fields)s as they were approved.")
+                    % {"status": version.approval_status, "fields": ", ".join(frozen)},
+                    field=frozen[0],
+                )
         current = version.pai_values()
         problems = pai_fields.check_update(values, current)
         if problems:
@@ -106,17 +152,33 @@ def version_edit(
         }
         if not diff:
             raise ApplicationError(_("Nothing changed."))
-        return _record(version=version, user=user, kind=ChangeKind.EDIT, diff=diff, reason="", client_ip=client_ip)
+        return _record(
+            version=version, user=user, kind=ChangeKind.EDIT, diff=diff, reason="", client_ip=client_ip, authored=True
+        )
+
+
+def _fresh(version: ModelVersion, revision: int | None, action: str) -> None:
+    """Refuse an action taken on a page that showed an older revision, saying what changed since."""
+    if revision is not None and revision != version.revision:
+        raise StaleEdit(
+            _("The version changed after you opened it (%(action)s refused). Review the change first.")
+            % {"action": action},
+            changed=changed_since(version, revision),
+        )
 
 
 def version_resolve_conflict(
-    *, version_id: int, user: Any, keep: dict[str, str], client_ip: str | None = None
+    *, version_id: int, user: Any, keep: dict[str, str], revision: int | None = None, client_ip: str | None = None
 ) -> Change:
-    """Settle a conflict field by field: keep "theirs" (PAI's value) or "yours" (the dashboard's)."""
-    if not has_role(user, EDITOR) and not has_role(user, APPROVER):
-        raise ApplicationError(_("Only editors and approvers can resolve conflicts."))
+    """Settle a conflict field by field: keep "theirs" (PAI's value) or "yours" (the dashboard's).
+
+    `revision` is the one the page showed (None: the current one, for code that has no page).
+    """
     with transaction.atomic():
         version = _locked(version_id)
+        if not has_any_role(user, (EDITOR, APPROVER), version.workspace):
+            raise ApplicationError(_("Only editors and approvers of this workspace can resolve conflicts."))
+        _fresh(version, revision, _("resolving the conflict"))
         if version.push_state != PushState.CONFLICT:
             raise ApplicationError(_("This version has no conflict to resolve."))
         missing = [f for f in version.conflict if keep.get(f) not in ("theirs", "yours")]
@@ -133,17 +195,26 @@ def version_resolve_conflict(
             else:
                 diff[field] = [sides["theirs"], sides["yours"]]
         version.conflict = {}
+        # Applying "yours" puts this person's content into the version: they cannot approve it themselves.
+        authored = any(side == "yours" for side in keep.values())
         return _record(
-            version=version, user=user, kind=ChangeKind.RESOLUTION, diff=diff, reason="", client_ip=client_ip
+            version=version,
+            user=user,
+            kind=ChangeKind.RESOLUTION,
+            diff=diff,
+            reason="",
+            client_ip=client_ip,
+            authored=authored,
         )
 
 
-def version_retry_push(*, version_id: int, user: Any) -> None:
-    """Queue a failed push again (after PAI or the data was fixed)."""
-    if not has_role(user, EDITOR) and not has_role(user, APPROVER):
-        raise ApplicationError(_("Only editors and approvers can retry a push."))
+def version_retry_push(*, version_id: int, user: Any, revision: int | None = None) -> None:
+    """Queue a failed push again (after PAI or the data was fixed); `revision`: the one the page showed."""
     with transaction.atomic():
         version = _locked(version_id)
+        if not has_any_role(user, (EDITOR, APPROVER), version.workspace):
+            raise ApplicationError(_("Only editors and approvers of this workspace can retry a push."))
+        _fresh(version, revision, _("retrying the push"))
         if version.push_state != PushState.FAILED:
             raise ApplicationError(_("Only a failed push can be retried."))
         version.push_state, version.push_error = PushState.QUEUED, ""

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from approvals import services
+from approvals.display.gates import failing
 from approvals.display.json_text import shown
 from approvals.display.labels import field_label
-from approvals.models import Approval, ApprovalStatus, ChangeKind, ModelVersion, PushState
-from approvals.permissions import APPROVER, EDITOR, has_role
+from approvals.models import Approval, ApprovalStatus, ModelVersion, PushState
+from approvals.permissions import APPROVER, EDITOR, has_any_role, has_role
+from approvals.selectors.policies import Policy, gate_results, policy_of
 from approvals.web.forms.decision import ConflictForm
 
 
@@ -36,28 +37,37 @@ def decision_blocker(version: ModelVersion) -> str:
     return ""
 
 
-def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval]) -> str:
+def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval], policy: Policy, gates: list) -> str:
     """Why this user may reject but not approve, or "" (display only, as above)."""
     if any(a.approver_id == user.pk for a in approvals):
         return _("You approved this version; it waits for another approver.")
-    if settings.APPROVALS_SEPARATION_OF_DUTIES and version.changes.filter(author=user, kind=ChangeKind.EDIT).exists():
+    if policy.separation_of_duties and version.changes.filter(author=user, authored=True).exists():
         return _("You edited this version; another approver has to approve it.")
+    if failing(gates):
+        return _("A metric gate fails, so the version cannot be approved; rejecting is still possible.")
     return ""
 
 
 def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
-    """The version page's write side: Edit link, decision buttons, approvals so far, push state."""
+    """The version page's write side: Edit link, decision buttons, what is being approved, push state."""
     user = request.user
-    is_approver = has_role(user, APPROVER)
-    approvals = list(version.approvals.select_related("approver").order_by("created_at"))
+    is_approver = has_role(user, APPROVER, version.workspace)
+    policy = policy_of(version.workspace)
+    everyone = list(version.approvals.select_related("approver").order_by("created_at"))
+    approvals = [a for a in everyone if a.dismissed_at is None]
+    gates = gate_results(version, policy)
     blocker = decision_blocker(version) if is_approver else ""
+    cannot_approve = approve_blocker(version, user, approvals, policy, gates) if is_approver and not blocker else ""
     return {
         **push_state_context(request, version),
         "is_approver": is_approver,
         "decision_blocker": blocker,
-        "approve_blocker": approve_blocker(version, user, approvals) if is_approver and not blocker else "",
+        "approve_blocker": cannot_approve,
         "approvals": approvals,
-        "required_approvers": settings.APPROVALS_REQUIRED_APPROVERS,
+        "dismissed_approvals": [a for a in everyone if a.dismissed_at is not None],
+        "required_approvers": policy.required_approvers,
+        "policy": policy,
+        "gates": gates,
     }
 
 
@@ -68,11 +78,11 @@ ACTIVE_PUSH_STATES = (PushState.QUEUED, PushState.PUSHING, PushState.RETRYING)
 def push_state_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
     """What the push-state partial needs, for the page and for the polled fragment."""
     user = request.user
-    can_fix = has_role(user, EDITOR) or has_role(user, APPROVER)
+    can_fix = has_any_role(user, (EDITOR, APPROVER), version.workspace)
     context: dict[str, Any] = {
         "version": version,
         "push_active": version.push_state in ACTIVE_PUSH_STATES,
-        "can_edit": has_role(user, EDITOR) and not version.gone,
+        "can_edit": has_role(user, EDITOR, version.workspace) and not version.gone,
         "can_fix_push": can_fix,
     }
     if version.push_state == PushState.CONFLICT and version.conflict:

@@ -157,7 +157,12 @@ class User(threading.Thread):
         reason = f"chaos {status.lower()} by {self.name}" if status == "Rejected" or self.rng.random() < 0.5 else ""
         entry = Entry(self.name, "decision", version, {"ApprovalStatus": status, "Reason": reason})
         self.journal.append(entry)
-        response, entry.lost_answers = self.api.call("POST", self.api.path(version, "/decision"), json=entry.fields)
+        response, entry.lost_answers = self.api.call(
+            "POST",
+            self.api.path(version, "/decision"),
+            json=entry.fields,
+            headers={"If-Match": current.headers["ETag"]},
+        )
         entry.outcome, entry.detail = _outcome(response, entry.lost_answers)
         if entry.outcome == "accepted":
             self.decided.add(version)

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 from playwright import sync_api
 
+from approvals.models import Membership
 from tests.conftest import need_service
 
 CHROMIUM_FLAGS = [
@@ -73,7 +73,7 @@ def person(fast_passwords) -> Callable[..., Any]:
     def create(username: str, group: str | None = None) -> Any:
         user = get_user_model().objects.create_user(username=username, password=PASSWORD)
         if group:
-            user.groups.add(Group.objects.get_or_create(name=group)[0])
+            Membership.objects.create(user=user, role=group)
         return user
 
     return create

@@ -3,7 +3,6 @@ service, answer. Every rule is the services'; their errors become statuses in ap
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -15,12 +14,13 @@ from approvals.api import serializers
 from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
 from approvals.api.permissions import Approvers, EditorsWrite
-from approvals.api.schema import CURSOR, ETAG, HEADERS, IF_MATCH, PATH, PER_PAGE, errors
-from approvals.errors import PreconditionFailed, StaleEdit
+from approvals.api.schema import CURSOR, ETAG, HEADERS, IF_MATCH, IF_MATCH_DECISION, PATH, PER_PAGE, errors
+from approvals.errors import PreconditionFailed, PreconditionRequired, StaleEdit
 from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
 from approvals.models import Approval, ApprovalStatus, ModelVersion, SourceType
 from approvals.selectors import audit as audit_selectors
 from approvals.selectors.audit import AuditFilters
+from approvals.selectors.policies import policy_of
 from approvals.selectors.versions import VERSION_SORTS
 from approvals.web.forms.filters import VERSION_SORT_CHOICES, VersionFilterForm, cursor_form
 from approvals.web.security import client_ip
@@ -160,30 +160,42 @@ class VersionDecisionApi(APIView):
         operation_id="version_decide",
         tags=["versions"],
         summary="Approve or reject a version (approver group); PAI will not let the decision be undone",
-        description="The web page's rules apply: a rejection needs a Reason; nobody approves a version whose "
-        "content they edited (unless the setting turns it off); with APPROVALS_REQUIRED_APPROVERS=2 the first "
-        "approval is recorded and the decision waits for a second, different approver; a decided version, or one "
-        "whose push failed or is in conflict, cannot be decided. Refusals are 400 with code `refused`.",
-        parameters=[*PATH, *HEADERS],
+        description="Send If-Match with the ETag you read: the decision covers exactly that revision. The "
+        "workspace's policy applies as on the web page: a rejection needs a Reason (and an approval too, if the "
+        "policy says so); nobody approves content they changed; with two or three required approvers each "
+        "approval is recorded and the decision waits for the others, all on the same revision; an approval is "
+        "refused while a metric gate fails; a decided version, or one whose push failed or is in conflict, "
+        "cannot be decided. Refusals are 400 with code `refused`.",
+        parameters=[*PATH, IF_MATCH_DECISION, *HEADERS],
         request=serializers.DecisionInput,
-        responses={200: serializers.DecisionOutput, **errors(400, 404, 413, 415)},
+        responses={200: serializers.DecisionOutput, **errors(400, 404, 412, 413, 415, 428)},
     )
     def post(self, request: Request, ModelId: str, VersionName: str) -> Response:
         version = get_version(ModelId, VersionName)
         body = serializers.DecisionInput(data=request.data)
         body.is_valid(raise_exception=True)
-        outcome = services.version_decide(
-            version_id=version.pk,
-            user=request.user,
-            status=body.validated_data["ApprovalStatus"],
-            reason=body.validated_data["Reason"],
-            client_ip=client_ip(request),
-        )
+        header = request.headers.get("If-Match", "").strip()
+        if not header or header == "*":
+            raise PreconditionRequired(
+                'A decision needs If-Match with the ETag of the version you read (e.g. "3"): it covers exactly '
+                "that revision."
+            )
+        try:
+            outcome = services.version_decide(
+                version_id=version.pk,
+                user=request.user,
+                status=body.validated_data["ApprovalStatus"],
+                revision=base_revision(request, version),
+                reason=body.validated_data["Reason"],
+                client_ip=client_ip(request),
+            )
+        except StaleEdit as exc:
+            raise PreconditionFailed(exc.message, changed=exc.changed) from None
         version = get_version(ModelId, VersionName)
         data = {
             "outcome": "approval_recorded" if isinstance(outcome, Approval) else "decided",
-            "approvals": version.approvals.count(),
-            "required_approvers": settings.APPROVALS_REQUIRED_APPROVERS,
+            "approvals": version.approvals.filter(dismissed_at__isnull=True).count(),
+            "required_approvers": policy_of(version.workspace).required_approvers,
             "version": serializers.VersionOutput(version, context={"request": request}).data,
         }
         return Response(data)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from approvals.permissions import APPROVER, AUDITOR, EDITOR, ROLES, VIEWER
+from approvals.models import Membership
+from approvals.permissions import APPROVER, AUDITOR, EDITOR, VIEWER
 
 # username -> (group, is staff and superuser)
 DEMO_USERS: dict[str, tuple[str | None, bool]] = {
@@ -40,8 +40,6 @@ class Command(BaseCommand):
         user_model = get_user_model()
         rows = []
         with transaction.atomic():
-            # The data migration creates these; get_or_create keeps the command safe without it.
-            groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLES}
             for username, (group_name, is_admin) in DEMO_USERS.items():
                 user, created = user_model.objects.get_or_create(username=username)
                 password = options.get("password") or demo_password(username)
@@ -50,7 +48,7 @@ class Command(BaseCommand):
                 user.is_staff = user.is_superuser = is_admin
                 user.save()
                 if group_name:
-                    user.groups.add(groups[group_name])
+                    Membership.objects.get_or_create(user=user, role=group_name, workspace=None)
                 rows.append((username, group_name or "staff (admin)", password, "created" if created else "updated"))
         self.stdout.write("Demo users (for a local demo only):")
         for username, role, password, state in rows:

@@ -26,6 +26,9 @@ class DecisionForm(forms.Form):
         help_text=_("Kept in the dashboard's audit log; PAI has no comment field."),
     )
 
+    # The revision the page showed: a decision covers exactly that content.
+    revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
     # The services name fields as PAI does; this form names them in lower case.
     SERVICE_FIELDS = {"ApprovalStatus": "status", "Reason": "reason"}
 
@@ -34,6 +37,8 @@ class ConflictForm(forms.Form):
     """One "keep PAI's" / "apply mine" choice per field in conflict."""
 
     CHOICES = [("theirs", _("keep PAI's")), ("yours", _("apply mine"))]
+    # The revision the page showed: a resolution chooses between the values it showed.
+    revision = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, conflict: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

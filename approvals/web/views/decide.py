@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,10 +16,11 @@ from approvals import services
 from approvals.display.json_text import shown
 from approvals.display.labels import field_label
 from approvals.display.metrics import compare_metrics, parse_metrics
-from approvals.errors import ApplicationError
+from approvals.errors import ApplicationError, StaleEdit
 from approvals.fields import EDITABLE, Kind
 from approvals.models import Approval, ApprovalStatus, Change, ModelVersion
 from approvals.permissions import APPROVER, role_required
+from approvals.selectors.policies import policy_of
 from approvals.services.unpushed import unpushed_changes
 from approvals.web.forms.decision import DecisionForm
 from approvals.web.helpers import show_error, to_detail, version_or_404
@@ -51,6 +51,7 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
     """GET ?status=Approved|Rejected: what is being decided, and the confirmation. POST: decide."""
     version = version_or_404(model_id, version_name)
     status_code = 200
+    stale: list[dict[str, str]] = []
     if request.method == "POST":
         form = DecisionForm(request.POST)
         if form.is_valid():
@@ -59,9 +60,17 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
                     version_id=version.pk,
                     user=request.user,
                     status=form.cleaned_data["status"],
+                    revision=form.cleaned_data["revision"],
                     reason=form.cleaned_data["reason"],
                     client_ip=client_ip(request),
                 )
+            except StaleEdit as exc:
+                form.add_error(None, exc.message)
+                stale = [
+                    {"field": f, "label": field_label(f), "before": shown(b), "after": shown(a)}
+                    for f, (b, a) in exc.changed.items()
+                ]
+                version.refresh_from_db()
             except ApplicationError as exc:
                 show_error(form, exc, DecisionForm.SERVICE_FIELDS.get(exc.field or ""))
                 version.refresh_from_db()
@@ -87,6 +96,8 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
             if name in SPEC_NAMES
         ],
         "pending": _pending_changes(version),
+        # A decision sent for an older revision: what changed since the page was opened.
+        "stale": stale,
     }
     return render(request, "approvals/version_decide.html", context, status=status_code)
 
@@ -95,14 +106,14 @@ def _after_decision(
     request: HttpRequest, version: ModelVersion, outcome: Change | Approval, status: str
 ) -> HttpResponse:
     if isinstance(outcome, Approval):
-        count = version.approvals.count()
+        count = version.approvals.filter(dismissed_at__isnull=True).count()
         messages.success(
             request,
             _(
                 "Your approval is recorded (%(count)s of %(required)s). "
                 "It waits for a second approver; nothing goes to PAI until then."
             )
-            % {"count": count, "required": settings.APPROVALS_REQUIRED_APPROVERS},
+            % {"count": count, "required": policy_of(version.workspace).required_approvers},
         )
     else:
         done = _("Approved. Pushing to PAI…") if status == ApprovalStatus.APPROVED else _("Rejected. Pushing to PAI…")

@@ -30,7 +30,11 @@ def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: 
         if form.is_valid():
             try:
                 services.version_resolve_conflict(
-                    version_id=version.pk, user=request.user, keep=form.keep(), client_ip=client_ip(request)
+                    version_id=version.pk,
+                    user=request.user,
+                    keep=form.keep(),
+                    revision=form.cleaned_data.get("revision"),
+                    client_ip=client_ip(request),
                 )
             except ApplicationError as exc:
                 show_error(form, exc, form.field_for(exc.field))
@@ -52,7 +56,7 @@ def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: 
 def version_retry_push(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     version = version_or_404(model_id, version_name)
     try:
-        services.version_retry_push(version_id=version.pk, user=request.user)
+        services.version_retry_push(version_id=version.pk, user=request.user, revision=_shown_revision(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -68,3 +72,9 @@ def version_push_state(request: HttpRequest, model_id: str, version_name: str) -
         context = {"version": version, "state": version.push_state, "poll": True}
         return render(request, "approvals/_push_badge.html", context)
     return render(request, "approvals/_push_state.html", push_state_context(request, version))
+
+
+def _shown_revision(request: HttpRequest) -> int | None:
+    """The revision a page's form said it showed, when it says one."""
+    raw = request.POST.get("revision", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None

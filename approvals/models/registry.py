@@ -1,16 +1,17 @@
-"""What the dashboard knows of PAI, and what people did to it."""
+"""What the dashboard knows of PAI: workspaces, models and versions, with the push state."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import models
 
-from .fields import APPROVAL_STATUSES, SOURCE_TYPES, UPDATABLE_ATTRS
+from approvals.fields import APPROVAL_STATUSES, SOURCE_TYPES, UPDATABLE_ATTRS
 
 # PAI's values (approvals/fields.py), as choices; a member per value, e.g. ApprovalStatus.PENDING.
 ApprovalStatus = models.TextChoices("ApprovalStatus", [(v.upper(), (v, v)) for v in APPROVAL_STATUSES])
+
+
 SourceType = models.TextChoices("SourceType", [(v.upper(), (v, v)) for v in SOURCE_TYPES])
 
 
@@ -155,119 +156,3 @@ class ModelVersion(models.Model):
     @property
     def has_unpushed_changes(self) -> bool:
         return self.revision > self.pushed_revision
-
-
-class AuditEventQuerySet(models.QuerySet):
-    """The audit log is append-only: bulk updates and deletes are refused too."""
-
-    def update(self, **kwargs):
-        raise PermissionError("Audit events cannot be changed.")
-
-    def delete(self):
-        raise PermissionError("Audit events cannot be deleted.")
-
-
-class AuditEvent(models.Model):
-    """One entry of the append-only, hash-chained audit log (see approvals/services/audit.py).
-
-    It names what it concerns by PAI's identifiers, not foreign keys, so the log
-    stands on its own and nothing that happens to other tables can alter it.
-    """
-
-    seq = models.PositiveBigIntegerField(unique=True)
-    created_at = models.DateTimeField(db_index=True)
-    actor = models.CharField(max_length=150, db_index=True, help_text="A username, or PAI, or system.")
-    action = models.CharField(max_length=64, db_index=True)
-    workspace_id = models.CharField(max_length=64, blank=True, db_index=True)
-    model_id = models.CharField(max_length=128, blank=True, db_index=True)
-    model_name = models.CharField(max_length=255, blank=True)
-    version_name = models.CharField(max_length=64, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    client_ip = models.GenericIPAddressField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-seq"]
-        indexes = [models.Index(fields=["model_id", "version_name", "seq"], name="audit_version_idx")]
-
-    def __str__(self) -> str:
-        return f"#{self.seq} {self.actor} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events cannot be deleted.")
-
-
-class ChangeKind(models.TextChoices):
-    EDIT = "edit"
-    DECISION = "decision"
-    RESOLUTION = "resolution", "conflict resolution"
-
-
-class Change(models.Model):
-    """One accepted edit or decision: what it changed from what, and whether PAI has it."""
-
-    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="changes")
-    revision = models.PositiveIntegerField(help_text="The version's revision once this change was accepted.")
-    kind = models.CharField(max_length=16, choices=ChangeKind.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    fields = models.JSONField(help_text="{PAI field: [base, new]}")
-    reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    pushed_at = models.DateTimeField(null=True, blank=True)
-    push_request_id = models.CharField(max_length=64, blank=True)
-
-    class Meta:
-        ordering = ["-revision"]
-        constraints = [models.UniqueConstraint(fields=["version", "revision"], name="unique_change_revision")]
-
-    def __str__(self) -> str:
-        return f"{self.version} r{self.revision} {self.kind}"
-
-
-class Approval(models.Model):
-    """An approver's agreement, kept while a version waits for a second approver."""
-
-    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="approvals")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["version", "approver"], name="one_approval_per_approver")]
-
-    def __str__(self) -> str:
-        return f"{self.approver} approves {self.version}"
-
-
-class ApiToken(models.Model):
-    """A per-user API token. Only a SHA-256 hash of the secret is kept: the token is shown once.
-
-    `prefix` is a public, unique part of the token, so a request finds its row by
-    index and compares hashes in constant time.
-    """
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, unique=True)
-    key_hash = models.CharField("SHA-256 of the token", max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None

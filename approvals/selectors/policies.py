@@ -1,0 +1,70 @@
+"""A workspace's approval rules in force, and how a version fares against its metric gates."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+
+from approvals.display.gates import GateResult, evaluate_all
+from approvals.models import GateWaiver, MetricGate, ModelVersion, Workspace, WorkspacePolicy
+from approvals.models.policy import DEFAULT_EDITABLE_AFTER_DECISION
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules in force for one workspace: its WorkspacePolicy over the settings' defaults."""
+
+    required_approvers: int
+    separation_of_duties: bool
+    reason_required_on_approval: bool
+    editable_after_decision: tuple[str, ...]
+    gates: tuple[MetricGate, ...] = field(default=(), compare=False)
+
+    def summary(self) -> dict[str, object]:
+        """What an audit event records of the policy a decision was made under."""
+        data = asdict(self)
+        data["editable_after_decision"] = list(self.editable_after_decision)
+        data["gates"] = [str(gate) for gate in self.gates]
+        return data
+
+
+def policy_of(workspace: Workspace) -> Policy:
+    """Two queries: the policy row (if any) and the gates."""
+    row = WorkspacePolicy.objects.filter(workspace=workspace).first()
+    gates = tuple(MetricGate.objects.filter(workspace=workspace).order_by("metric", "dataset", "pk"))
+    if row is None:
+        return Policy(
+            required_approvers=settings.APPROVALS_REQUIRED_APPROVERS,
+            separation_of_duties=settings.APPROVALS_SEPARATION_OF_DUTIES,
+            reason_required_on_approval=False,
+            editable_after_decision=tuple(DEFAULT_EDITABLE_AFTER_DECISION),
+            gates=gates,
+        )
+    return Policy(
+        required_approvers=row.required_approvers or settings.APPROVALS_REQUIRED_APPROVERS,
+        separation_of_duties=row.separation_of_duties,
+        reason_required_on_approval=row.reason_required_on_approval,
+        editable_after_decision=tuple(row.editable_after_decision or ()),
+        gates=gates,
+    )
+
+
+def gate_baseline(version: ModelVersion) -> ModelVersion | None:
+    """The model's latest Approved version other than this one: what a gate compares against."""
+    return (
+        ModelVersion.objects.filter(model_id=version.model_id, approval_status="Approved")
+        .exclude(pk=version.pk)
+        .only("id", "version_name", "metrics", "model_id")
+        .order_by("-gmt_create_time", "-id")
+        .first()
+    )
+
+
+def gate_results(version: ModelVersion, policy: Policy) -> list[GateResult]:
+    """Each of the policy's gates for the version: both values and pass or fail (waivers count)."""
+    if not policy.gates:
+        return []
+    baseline = gate_baseline(version)
+    waivers = GateWaiver.objects.filter(version=version).select_related("waived_by")
+    return evaluate_all(policy.gates, version.metrics, baseline.metrics if baseline else None, waivers)
