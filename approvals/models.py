@@ -191,7 +191,7 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One entry of the append-only, hash-chained audit log (see approvals/audit.py).
+    """One entry of the append-only, hash-chained audit log (see approvals/services/audit.py).
 
     It names what it concerns by PAI's identifiers, not foreign keys, so the log
     stands on its own and nothing that happens to other tables can alter it.
@@ -209,6 +209,8 @@ class AuditEvent(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # The HMAC key the hash was made with; "" for events from before the chain was keyed.
+    key_id = models.CharField(max_length=32, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
