@@ -186,6 +186,9 @@ AUDIT_HMAC_KEY_FILE = env.str("AUDIT_HMAC_KEY_FILE", default="")
 if DEBUG and not (AUDIT_HMAC_KEYS or AUDIT_HMAC_KEY_FILE):
     # Public, like the demo SECRET_KEY; without DEBUG appends refuse until a key is set.
     AUDIT_HMAC_KEYS = "demo:ZGVtby1hdWRpdC1rZXktbm90LWZvci1wcm9kdWN0aW9u"
+# The seq of the last event hashed before the chain was keyed (0 for a log that began keyed):
+# verify then refuses unkeyed events after it, even when the whole log was rewritten unkeyed.
+AUDIT_UNKEYED_UP_TO = env.int("AUDIT_UNKEYED_UP_TO", default=None)
 AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
 AUDIT_VERIFY_KEY_FILE = env.str("AUDIT_VERIFY_KEY_FILE", default="")
 AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")

@@ -108,6 +108,37 @@ def test_keyed_events_rewritten_as_unkeyed_ones_are_found():
     assert "event #4: it is unkeyed but follows keyed events; it was rewritten" in err
 
 
+def test_a_whole_log_rewritten_as_unkeyed_is_found_once_the_unkeyed_end_is_configured(settings):
+    insert_legacy_events(2)
+    append_five()
+
+    def to_mallory(event):
+        event.actor = "mallory"
+
+    def unkey(event):
+        event.key_id = ""
+        return legacy_sha256(event)
+
+    # Without any key: #3 edited, and it and every later event rehashed the pre-key way.
+    rewrite_chain(3, to_mallory, unkey)
+    code, out, _ = verify()
+    assert (code, out.splitlines()[0]) == (0, "OK 7 events")  # the chain alone cannot tell
+    assert "unkeyed: 7 events (#1 to #7)" in out
+
+    settings.AUDIT_UNKEYED_UP_TO = 2
+    code, _, err = verify()
+    assert code == 1
+    assert "event #3: it is unkeyed, but AUDIT_UNKEYED_UP_TO says only events up to #2 are; it was rewritten" in err
+
+
+def test_legacy_events_up_to_the_configured_end_verify(settings):
+    settings.AUDIT_UNKEYED_UP_TO = 3
+    insert_legacy_events(3)
+    append_event(actor="alice", action="version.edit")
+
+    assert verify()[0] == 0
+
+
 def test_keys_rotate_and_old_events_verify_with_their_old_key(settings):
     first, second = hmac_key("k1"), hmac_key("k2")
     settings.AUDIT_HMAC_KEYS = first

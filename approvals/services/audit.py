@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
@@ -135,6 +136,8 @@ def verify_chain(events: Iterable[AuditEvent] | None = None, *, keys: HmacKeys |
     if events is None:
         events = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000)
     keys = keys or hmac_keys()
+    # Outside the database, the operator may say where the unkeyed events ended (0: there are none).
+    unkeyed_up_to: int | None = settings.AUDIT_UNKEYED_UP_TO
     problems: list[str] = []
     key_ids: Counter[str] = Counter()
     expected_prev, expected_seq, checked, last_unkeyed, keyed_seen = GENESIS_HASH, 1, 0, 0, False
@@ -150,6 +153,11 @@ def verify_chain(events: Iterable[AuditEvent] | None = None, *, keys: HmacKeys |
             if keyed_seen:
                 # Keying began once and never stops: an unkeyed event after a keyed one is a forgery.
                 problems.append(f"event #{event.seq}: it is unkeyed but follows keyed events; it was rewritten")
+            elif unkeyed_up_to is not None and event.seq > unkeyed_up_to:
+                problems.append(
+                    f"event #{event.seq}: it is unkeyed, but AUDIT_UNKEYED_UP_TO says only events up to "
+                    f"#{unkeyed_up_to} are; it was rewritten"
+                )
             elif event_hash(event) != event.hash:
                 problems.append(f"event #{event.seq}: its content does not match its hash; it was edited")
         elif keys is None or keys.secret(event.key_id) is None:
