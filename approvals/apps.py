@@ -7,4 +7,10 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the sign-in signal receiver that starts a session's expiry clocks.
+        from django.core import checks
+
+        from approvals.services import audit_keys
         from approvals.web import security  # noqa: F401
+
+        # `migrate` and `check` refuse a production without the audit log's keys.
+        checks.register(audit_keys.check_configuration)

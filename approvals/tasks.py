@@ -72,3 +72,11 @@ def sweep_overdue_pushes() -> int:
     for version_id in ids:
         push_version.delay(version_id)
     return len(ids)
+
+
+@shared_task
+def write_audit_checkpoint() -> int:
+    """Beat: sign the audit log's newest event into every checkpoint sink that lacks it."""
+    from approvals.services.audit_checkpoints import checkpoint_write
+
+    return len(checkpoint_write(only_if_new=True))

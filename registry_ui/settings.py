@@ -178,6 +178,37 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-overdue-pushes": {"task": "approvals.tasks.sweep_overdue_pushes", "schedule": 60.0},
 }
 
+# The audit log (README "Security"): event hashes are HMACs with keys from here, never
+# from the database (`id:base64secret,...`, the first is current; or a file of them), and
+# signed checkpoints of its newest event go to a directory and/or an object-locked bucket.
+AUDIT_HMAC_KEYS = env.str("AUDIT_HMAC_KEYS", default="")
+AUDIT_HMAC_KEY_FILE = env.str("AUDIT_HMAC_KEY_FILE", default="")
+if DEBUG and not (AUDIT_HMAC_KEYS or AUDIT_HMAC_KEY_FILE):
+    # Public, like the demo SECRET_KEY; without DEBUG appends refuse until a key is set.
+    AUDIT_HMAC_KEYS = "demo:ZGVtby1hdWRpdC1rZXktbm90LWZvci1wcm9kdWN0aW9u"
+# The seq of the last event hashed before the chain was keyed (0 for a log that began keyed):
+# verify then refuses unkeyed events after it, even when the whole log was rewritten unkeyed.
+AUDIT_UNKEYED_UP_TO = env.int("AUDIT_UNKEYED_UP_TO", default=None)
+AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
+AUDIT_VERIFY_KEY_FILE = env.str("AUDIT_VERIFY_KEY_FILE", default="")
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+AUDIT_CHECKPOINT_S3_BUCKET = env.str("AUDIT_CHECKPOINT_S3_BUCKET", default="")
+AUDIT_CHECKPOINT_S3_PREFIX = env.str("AUDIT_CHECKPOINT_S3_PREFIX", default="audit-checkpoints/")
+AUDIT_CHECKPOINT_S3_ENDPOINT_URL = env.str("AUDIT_CHECKPOINT_S3_ENDPOINT_URL", default="")
+AUDIT_CHECKPOINT_S3_REGION = env.str("AUDIT_CHECKPOINT_S3_REGION", default="us-east-1")
+AUDIT_CHECKPOINT_S3_ADDRESSING_STYLE = env.str("AUDIT_CHECKPOINT_S3_ADDRESSING_STYLE", default="auto")
+# Empty: boto3's own chain (AWS_ACCESS_KEY_ID, a profile, an instance role).
+AUDIT_CHECKPOINT_S3_ACCESS_KEY_ID = env.str("AUDIT_CHECKPOINT_S3_ACCESS_KEY_ID", default="")
+AUDIT_CHECKPOINT_S3_SECRET_ACCESS_KEY = env.str("AUDIT_CHECKPOINT_S3_SECRET_ACCESS_KEY", default="")
+# COMPLIANCE, GOVERNANCE, or "" to rely on the bucket's default retention (e.g. OSS's WORM policy).
+AUDIT_CHECKPOINT_S3_LOCK_MODE = env.str("AUDIT_CHECKPOINT_S3_LOCK_MODE", default="COMPLIANCE")
+AUDIT_CHECKPOINT_S3_RETAIN_DAYS = env.int("AUDIT_CHECKPOINT_S3_RETAIN_DAYS", default=400)
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env.int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["write-audit-checkpoint"] = {
+    "task": "approvals.tasks.write_audit_checkpoint",
+    "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
+}
+
 # The interface in English and Simplified Chinese; LocaleMiddleware picks from the
 # language cookie (set by the switcher), then Accept-Language. The compiled .mo is
 # committed, so running needs no GNU gettext.

@@ -2,7 +2,13 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_pai", "tests.fixtures_worker", "tests.fixtures_registry", "tests.fixtures_api"]
+pytest_plugins = [
+    "tests.fixtures_pai",
+    "tests.fixtures_worker",
+    "tests.fixtures_registry",
+    "tests.fixtures_api",
+    "tests.fixtures_audit",
+]
 
 # Under REQUIRE_SERVICES=1 (CI) a test that needs PostgreSQL or Redis fails
 # instead of skipping: a check skipped in CI is a check that does not exist.

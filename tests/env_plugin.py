@@ -10,3 +10,6 @@ import tempfile
 if "VAR_DIR" not in os.environ:
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="pai-review-test-")
     atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
+
+# The audit chain's HMAC key for the tests (a production process refuses to append without one).
+os.environ.setdefault("AUDIT_HMAC_KEYS", "test:dGVzdC1hdWRpdC1obWFjLWtleS0zMi1ieXRlcy1sb25n")

@@ -1,4 +1,6 @@
 import threading
+import uuid
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -106,3 +108,71 @@ def test_postgresql_refuses_raw_update_and_delete_of_events():
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql)
     assert list(AuditEvent.objects.values_list("actor", flat=True)) == ["alice"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("sql", ["TRUNCATE {t}", "TRUNCATE {t} CASCADE", "TRUNCATE approvals_apitoken, {t}"])
+def test_postgresql_refuses_truncate_of_the_audit_log(sql):
+    need_service("PostgreSQL", ON_POSTGRES)
+    from django.db import DatabaseError, transaction
+
+    append_event(actor="alice", action="version.edit")
+    with (
+        pytest.raises(DatabaseError, match="append-only: TRUNCATE refused"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(sql.format(t=AuditEvent._meta.db_table))
+    assert list(AuditEvent.objects.values_list("actor", flat=True)) == ["alice"]
+    assert verify_chain().ok
+
+
+def readme_role_sql(role: str, database: str, owner: str) -> list[str]:
+    """The README's SQL for the application's role, for this test database and a fresh role name."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("```sql\n", 1)[1].split("```", 1)[0]
+    block = block.replace("review_app", role).replace("DATABASE review ", f'DATABASE "{database}" ')
+    block = block.replace("FOR ROLE review ", f'FOR ROLE "{owner}" ')
+    return [s.strip() for s in "\n".join(line.split("--")[0] for line in block.splitlines()).split(";") if s.strip()]
+
+
+@pytest.mark.django_db
+def test_the_readme_role_appends_and_reads_but_cannot_change_or_unprotect_the_audit_log():
+    need_service("PostgreSQL", ON_POSTGRES)
+    from django.db import DatabaseError, transaction
+
+    role = f"review_app_{uuid.uuid4().hex[:8]}"
+    table = AuditEvent._meta.db_table
+    append_event(actor="alice", action="version.edit")
+    # All inside the test's transaction: the role and its grants are rolled back with it.
+    owner = connection.get_connection_params()["user"]
+    with connection.cursor() as cur:
+        for statement in readme_role_sql(role, connection.settings_dict["NAME"], owner):
+            cur.execute(statement)
+        cur.execute(f"SET ROLE {role}")
+    try:
+        append_event(actor="bob", action="version.edit")
+        assert verify_chain().ok
+        refused = [
+            f"UPDATE {table} SET actor = 'mallory'",  # noqa: S608 (constant)
+            f"DELETE FROM {table}",  # noqa: S608
+            f"TRUNCATE {table}",
+            f"ALTER TABLE {table} DISABLE TRIGGER USER",
+            f"DROP TRIGGER approvals_auditevent_no_truncate ON {table}",
+            f"DROP TABLE {table}",
+        ]
+        for sql in refused:
+            with (
+                pytest.raises(DatabaseError, match=r"permission denied|must be owner"),
+                transaction.atomic(),
+                connection.cursor() as cur,
+            ):
+                cur.execute(sql)
+        # Everything else stays writable for the role.
+        with connection.cursor() as cur:
+            cur.execute("SELECT has_table_privilege('approvals_modelversion', 'UPDATE, DELETE')")
+            assert cur.fetchone() == (True,)
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("RESET ROLE")
+    assert list(AuditEvent.objects.order_by("seq").values_list("actor", flat=True)) == ["alice", "bob"]

@@ -1,28 +1,11 @@
-import contextlib
-from collections.abc import Iterator
-
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from approvals.models import AuditEvent
 from approvals.services.audit import append_event
+from tests.fixtures_audit import tampering
 
 TABLE = AuditEvent._meta.db_table
-
-
-@contextlib.contextmanager
-def tampering() -> Iterator:
-    """A cursor that may change the log behind the ORM's back (as an intruder would)."""
-    postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cur:
-        if postgres:
-            cur.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER approvals_auditevent_append_only")
-        try:
-            yield cur
-        finally:
-            if postgres:
-                cur.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER approvals_auditevent_append_only")
 
 
 def run_verify(capsys) -> tuple[int, str]:

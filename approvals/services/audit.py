@@ -2,22 +2,33 @@
 
 Each event stores the hash of the one before it and its own hash over its
 content and that link, so editing, removing or reordering any event breaks the
-chain from there on. Appends are serialized by a transaction-scoped advisory
-lock (PostgreSQL) or by SQLite's immediate transactions.
+chain from there on. The hash is an HMAC-SHA256 with a key from outside the
+database (approvals/services/audit_keys.py), named by the event's key id, so
+whoever can write the database cannot recompute it; events from before the
+chain was keyed have key id "" and a plain SHA-256, and verify the old way.
+A cut-off end or a rewrite by someone holding the key shows against the signed
+checkpoints (approvals/services/audit_checkpoints.py). Appends are serialized
+by a transaction-scoped advisory lock (PostgreSQL) or by SQLite's immediate
+transactions.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
 from approvals.models import AuditEvent
+from approvals.services.audit_keys import HmacKeys, current_hmac_keys, hmac_keys
 
 GENESIS_HASH = "0" * 64
 
@@ -39,13 +50,25 @@ HASHED_FIELDS = (
     "client_ip",
     "prev_hash",
 )
+# A keyed event's HMAC covers its key id too, so the id cannot be swapped for another.
+KEYED_FIELDS = (*HASHED_FIELDS, "key_id")
 
 
-def event_hash(event: AuditEvent) -> str:
-    content = {name: getattr(event, name) for name in HASHED_FIELDS}
+def _encoded(event: AuditEvent, fields: tuple[str, ...]) -> bytes:
+    content = {name: getattr(event, name) for name in fields}
     content["created_at"] = event.created_at.isoformat(timespec="microseconds")
     encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return encoded.encode("utf-8")
+
+
+def event_hash(event: AuditEvent, *, keys: HmacKeys | None = None) -> str:
+    """HMAC-SHA256 with the key the event names; plain SHA-256 for unkeyed (legacy) events."""
+    if not event.key_id:
+        return hashlib.sha256(_encoded(event, HASHED_FIELDS)).hexdigest()
+    secret = (keys or current_hmac_keys()).secret(event.key_id)
+    if secret is None:
+        raise ImproperlyConfigured(f"The audit HMAC key {event.key_id!r} is not configured (AUDIT_HMAC_KEYS).")
+    return hmac.new(secret, _encoded(event, KEYED_FIELDS), hashlib.sha256).hexdigest()
 
 
 def append_event(
@@ -60,6 +83,8 @@ def append_event(
     client_ip: str | None = None,
 ) -> AuditEvent:
     """Append one event; call inside the transaction that makes the change it records."""
+    # Before the lock: without a key, refuse rather than write an event anyone could forge.
+    keys = current_hmac_keys()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Locking the newest row is not enough: an empty log has no row to lock,
@@ -82,8 +107,9 @@ def append_event(
             # Stored as the field normalizes it (IPv6 compressed, lowercase), so hash that.
             client_ip=AuditEvent._meta.get_field("client_ip").get_prep_value(client_ip or None),
             prev_hash=last.hash if last else GENESIS_HASH,
+            key_id=keys.current_id,
         )
-        event.hash = event_hash(event)
+        event.hash = event_hash(event, keys=keys)
         event.save()
     return event
 
@@ -92,25 +118,56 @@ def append_event(
 class ChainReport:
     checked: int
     problems: list[str]
+    # How many events each key id hashed ("" counts the unkeyed legacy events).
+    key_ids: Counter[str] = field(default_factory=Counter)
+    last_unkeyed_seq: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def unkeyed(self) -> int:
+        return self.key_ids.get("", 0)
 
-def verify_chain(events: Iterable[AuditEvent] | None = None) -> ChainReport:
+
+def verify_chain(events: Iterable[AuditEvent] | None = None, *, keys: HmacKeys | None = None) -> ChainReport:
     """Walk the log oldest first and say where it was edited, cut or reordered."""
     if events is None:
         events = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000)
+    keys = keys or hmac_keys()
+    # Outside the database, the operator may say where the unkeyed events ended (0: there are none).
+    unkeyed_up_to: int | None = settings.AUDIT_UNKEYED_UP_TO
     problems: list[str] = []
-    expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    key_ids: Counter[str] = Counter()
+    expected_prev, expected_seq, checked, last_unkeyed, keyed_seen = GENESIS_HASH, 1, 0, 0, False
     for event in events:
         checked += 1
+        key_ids[event.key_id] += 1
         if event.seq != expected_seq:
             problems.append(f"event #{event.seq}: expected #{expected_seq} here; events were removed or reordered")
         if event.prev_hash != expected_prev:
             problems.append(f"event #{event.seq}: its link does not match the event before it")
-        if event_hash(event) != event.hash:
-            problems.append(f"event #{event.seq}: its content does not match its hash; it was edited")
+        if not event.key_id:
+            last_unkeyed = event.seq
+            if keyed_seen:
+                # Keying began once and never stops: an unkeyed event after a keyed one is a forgery.
+                problems.append(f"event #{event.seq}: it is unkeyed but follows keyed events; it was rewritten")
+            elif unkeyed_up_to is not None and event.seq > unkeyed_up_to:
+                problems.append(
+                    f"event #{event.seq}: it is unkeyed, but AUDIT_UNKEYED_UP_TO says only events up to "
+                    f"#{unkeyed_up_to} are; it was rewritten"
+                )
+            elif event_hash(event) != event.hash:
+                problems.append(f"event #{event.seq}: its content does not match its hash; it was edited")
+        elif keys is None or keys.secret(event.key_id) is None:
+            if key_ids[event.key_id] == 1:
+                problems.append(
+                    f"event #{event.seq}: it is hashed with key {event.key_id!r}, which is not configured "
+                    "(AUDIT_HMAC_KEYS); it and every later event with that key cannot be verified"
+                )
+        elif event_hash(event, keys=keys) != event.hash:
+            problems.append(f"event #{event.seq}: its content does not match its HMAC; it was edited")
+        keyed_seen = keyed_seen or bool(event.key_id)
         expected_prev, expected_seq = event.hash, event.seq + 1
-    return ChainReport(checked=checked, problems=problems)
+    return ChainReport(checked=checked, problems=problems, key_ids=key_ids, last_unkeyed_seq=last_unkeyed)
