@@ -57,6 +57,7 @@ class VersionField:
     updatable: bool = False  # UpdateModelVersion takes it
     editable: bool = False  # the edit form and the API's PATCH may change it
     choices: tuple[str, ...] = ()  # ENUM: PAI's documented values
+    content: bool = True  # what an approval covers: a change of it dismisses approvals of earlier revisions
 
     @property
     def empty(self) -> object:
@@ -73,7 +74,15 @@ _ = gettext_noop
 # In PAI's order (the order of UpdateModelVersion's documentation and the console).
 VERSION_FIELDS: tuple[VersionField, ...] = (
     VersionField("VersionDescription", "version_description", Kind.TEXT, _("Version description"), True, True),
-    VersionField("ApprovalStatus", "approval_status", Kind.ENUM, _("Approval status"), True, choices=APPROVAL_STATUSES),
+    VersionField(
+        "ApprovalStatus",
+        "approval_status",
+        Kind.ENUM,
+        _("Approval status"),
+        True,
+        choices=APPROVAL_STATUSES,
+        content=False,
+    ),
     VersionField("Metrics", "metrics", Kind.OBJECT, _("Metrics"), True, True),
     VersionField("TrainingSpec", "training_spec", Kind.OBJECT, _("Training spec"), True, True),
     VersionField("InferenceSpec", "inference_spec", Kind.OBJECT, _("Inference spec"), True, True),
@@ -88,9 +97,9 @@ VERSION_FIELDS: tuple[VersionField, ...] = (
     VersionField("FormatType", "format_type", Kind.ENUM, _("Format type"), choices=FORMAT_TYPES),
     VersionField("FrameworkType", "framework_type", Kind.ENUM, _("Framework type"), choices=FRAMEWORK_TYPES),
     VersionField("Labels", "labels", Kind.LIST, _("Labels")),
-    VersionField("OwnerId", "owner_id", Kind.TEXT, _("Owner")),
-    VersionField("UserId", "user_id", Kind.TEXT, _("Creator")),
-    VersionField("GmtCreateTime", "gmt_create_time", Kind.TIME, _("Created")),
+    VersionField("OwnerId", "owner_id", Kind.TEXT, _("Owner"), content=False),
+    VersionField("UserId", "user_id", Kind.TEXT, _("Creator"), content=False),
+    VersionField("GmtCreateTime", "gmt_create_time", Kind.TIME, _("Created"), content=False),
 )
 del _
 
@@ -102,6 +111,9 @@ EDITABLE: tuple[VersionField, ...] = tuple(f for f in VERSION_FIELDS if f.editab
 EDITABLE_NAMES: tuple[str, ...] = tuple(f.name for f in EDITABLE)
 # {PAI name: ModelVersion attribute} of what UpdateModelVersion takes.
 UPDATABLE_ATTRS: dict[str, str] = {f.name: f.attr for f in UPDATABLE}
+# What an approval covers: the decision is sent only while PAI holds exactly these as approved.
+CONTENT_NAMES: tuple[str, ...] = tuple(f.name for f in VERSION_FIELDS if f.content)
+ATTRS: dict[str, str] = {f.name: f.attr for f in VERSION_FIELDS}
 OBJECT_NAMES: tuple[str, ...] = tuple(f.name for f in VERSION_FIELDS if f.kind == Kind.OBJECT)
 SPECS: tuple[VersionField, ...] = tuple(f for f in VERSION_FIELDS if f.is_spec)
 # The large JSON columns: listings never load them.

@@ -254,7 +254,10 @@ def test_unpushed_local_changes_are_not_overwritten_but_the_remote_change_is_aud
     row.refresh_from_db()
     assert row.version_description == "our edit"
     assert row.options == '{"a":1}'  # no local edit of Options: PAI's value is taken
-    assert (row.revision, row.pushed_revision) == (1, 0)
+    # PAI's change of Options is a new revision (a page or decision on revision 1 is now stale), owed nothing.
+    assert (row.revision, row.pushed_revision) == (2, 0)
+    remote = Change.objects.get(version=row, revision=2)
+    assert (remote.kind, remote.author, remote.fields) == ("pai", None, {"Options": [pai.get("Options", ""), '{"a":1}']})
     assert row.gmt_modified_time == sync.parse_time(pai_registry(pai_emulator)[model_id][name]["GmtModifiedTime"])
     [event] = events("pai.changed")
     assert event.payload == {

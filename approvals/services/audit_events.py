@@ -189,3 +189,9 @@ def gate_waived(
     payload = {"gate": gate, "reason": reason, "revision": version.revision}
     action = "version.gate_waived"
     return _about_version(version, actor=user.get_username(), action=action, payload=payload, client_ip=client_ip)
+
+
+def decision_withdrawn(version: ModelVersion, *, decided: str, differences: dict[str, Any]) -> AuditEvent:
+    """version.decision_withdrawn: PAI's content differed from the approved revision; nothing was sent."""
+    payload = {"decided": decided, "revision": version.revision, "differences": differences}
+    return _about_version(version, actor=SYSTEM, action="version.decision_withdrawn", payload=payload)

@@ -3,7 +3,10 @@
 A push claims the version with a lease (a conditional UPDATE committed before
 any HTTP call), reads the version from PAI to detect changes made elsewhere,
 sends every field changed since the last successful push as of the newest
-revision, and records the outcome. No transaction stays open across a call to
+revision, and records the outcome. A decision is a barrier: PAI first receives
+exactly the decided revision's content with the decision, after checking that
+PAI holds nothing else (services/withdrawal.py otherwise), and later edits in
+later pushes. No transaction stays open across a call to
 PAI; a claim left by a killed worker expires. A late or duplicate push finds
 nothing to do, so deliveries can repeat and arrive out of order.
 """
@@ -22,12 +25,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from approvals import tasks
-from approvals.fields import UPDATABLE_ATTRS
+from approvals.fields import ATTRS, CONTENT_NAMES
 from approvals.models import Change, ModelVersion, PushState
 from approvals.pai.errors import PaiError, PaiThrottled
 from approvals.pai_clients import client_for
 from approvals.services import audit_events
-from approvals.services.unpushed import oldest_unpushed_at, unpushed_trails
+from approvals.services.unpushed import PushPlan, oldest_unpushed_at, push_plan
+from approvals.services.withdrawal import withdraw_decision
 from approvals.sync.mapping import version_value
 
 
@@ -64,26 +68,38 @@ def _given_up(version: ModelVersion) -> bool:
     return oldest is not None and timezone.now() - oldest > limit
 
 
+def _content_differences(plan: PushPlan, theirs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Before a decision: every content field PAI holds that is not what the approver saw (and we do not send)."""
+    return {
+        name: {"base": value, "theirs": theirs[name], "yours": value}
+        for name, value in plan.content.items()
+        if name not in plan.trails and theirs[name] != value
+    }
+
+
 def push_version(*, version_id: int) -> PushOutcome:
     token = uuid.uuid4().hex
     if not _claim(version_id, token):
         return PushOutcome("nothing to do")
     version = ModelVersion.objects.select_related("model", "workspace").get(pk=version_id)
-    revision = version.revision
-    trails = unpushed_trails(version)
-    ours = {field: getattr(version, UPDATABLE_ATTRS[field]) for field in trails}
+    plan = push_plan(version, CONTENT_NAMES, ATTRS)
+    ours = plan.values
     client = client_for(version.workspace)
     try:
         remote = client.get_model_version(version.model.model_id, version.version_name)
         # Compared as the dashboard stores values, so a field PAI leaves out or nulls equals an empty one.
-        theirs = {f: version_value(f, remote.get(f)) for f in trails}
+        theirs = {f: version_value(f, remote.get(f)) for f in {*plan.trails, *plan.content}}
         conflicts = {
             f: {"base": t.base, "theirs": theirs[f], "yours": ours[f]}
-            for f, t in trails.items()
+            for f, t in plan.trails.items()
             if theirs[f] != t.base and theirs[f] not in t.ours
         }
         if conflicts:
             return _finish(version, token, PushState.CONFLICT, conflict=conflicts)
+        if plan.decision and (differences := _content_differences(plan, theirs)):
+            # Changed in PAI since the last sync: the approver never saw this. Nothing is sent.
+            withdrawn = withdraw_decision(version, token, differences)
+            return PushOutcome(PushState.CONFLICT if withdrawn else "lease lost")
         # A field PAI already holds (an earlier push that timed out after applying) need not go again.
         to_send = {f: v for f, v in ours.items() if theirs[f] != v}
         request_id = (
@@ -97,7 +113,7 @@ def push_version(*, version_id: int) -> PushOutcome:
             return PushOutcome(PushState.RETRYING, retry_in=delay)
         return _finish(version, token, PushState.FAILED, error=str(exc))
     return _finish(
-        version, token, PushState.DONE, revision=revision, request_id=request_id or remote.get("RequestId", "")
+        version, token, PushState.DONE, revision=plan.target, request_id=request_id or remote.get("RequestId", "")
     )
 
 

@@ -33,7 +33,13 @@ class FieldTrail:
 
     @property
     def now(self) -> Any:
-        return self.ours[-1]
+        """The value after the last of the changes."""
+        return self.ours[-1] if self.ours else self.base
+
+    @property
+    def owed(self) -> bool:
+        """Whether PAI still has to receive one of our values (a change PAI made is not owed)."""
+        return bool(self.ours)
 
 
 def field_trails(changes: Iterable[Change]) -> dict[str, FieldTrail]:
@@ -46,7 +52,11 @@ def field_trails(changes: Iterable[Change]) -> dict[str, FieldTrail]:
                 trail = trails[name] = FieldTrail(before=before, base=before)
             elif change.kind == ChangeKind.RESOLUTION:
                 trail.base, trail.ours = before, []
-            trail.ours.append(after)
+            if change.kind == ChangeKind.PAI:
+                # PAI holds this value already: it is the new base, and nothing is owed for it.
+                trail.base, trail.ours = after, []
+            else:
+                trail.ours.append(after)
     return trails
 
 
@@ -55,8 +65,9 @@ def _after(version: ModelVersion, revision: int) -> Iterable[Change]:
 
 
 def unpushed_trails(version: ModelVersion) -> dict[str, FieldTrail]:
-    """What the push owes PAI: every field changed since the last successful push."""
-    return field_trails(_after(version, version.pushed_revision).only("fields", "kind"))
+    """What the push owes PAI: every field we changed since the last successful push."""
+    trails = field_trails(_after(version, version.pushed_revision).only("fields", "kind"))
+    return {name: trail for name, trail in trails.items() if trail.owed}
 
 
 def unpushed_trails_of(versions: Iterable[ModelVersion]) -> dict[int, dict[str, FieldTrail]]:
@@ -74,7 +85,7 @@ def unpushed_trails_of(versions: Iterable[ModelVersion]) -> dict[int, dict[str, 
     for change in changes:
         by_version.setdefault(change.version_id, []).append(change)
     for pk, rows in by_version.items():
-        trails[pk] = field_trails(rows)
+        trails[pk] = {name: trail for name, trail in field_trails(rows).items() if trail.owed}
     return trails
 
 
@@ -92,3 +103,38 @@ def oldest_unpushed_at(version: ModelVersion):
     """When the oldest change PAI does not hold yet was accepted, or None."""
     oldest = _after(version, version.pushed_revision).only("created_at").first()
     return oldest.created_at if oldest is not None else None
+
+
+@dataclass
+class PushPlan:
+    """What one push brings PAI to: the revision, the fields to reach it, and (for a decision) the content."""
+
+    target: int
+    trails: dict[str, FieldTrail]  # the fields changed up to `target`, with PAI's base and our values
+    decision: bool  # `target` carries a decision: PAI's whole content must be the approved content
+    content: dict[str, Any]  # with a decision: {PAI field: its value at `target`} for every content field
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {name: trail.now for name, trail in self.trails.items()}
+
+
+def push_plan(version: ModelVersion, content_fields: Iterable[str], attrs: dict[str, str]) -> PushPlan:
+    """The next push of `version` (docs/architecture.md, invariant 8).
+
+    A decision is a barrier: PAI receives exactly the content of the decided
+    revision together with the decision, and edits saved after it only in later
+    pushes. `content_fields` are the fields an approval covers; `attrs` maps them
+    to ModelVersion attributes.
+    """
+    changes = list(_after(version, version.pushed_revision).only("revision", "fields", "kind"))
+    status = field_trails(changes).get("ApprovalStatus")
+    if status is None or not status.owed or status.now == status.base:
+        trails = field_trails(changes)
+        return PushPlan(version.revision, {n: t for n, t in trails.items() if t.owed}, False, {})
+    # The decision PAI is owed is the last change that set ApprovalStatus.
+    target = max(c.revision for c in changes if "ApprovalStatus" in c.fields)
+    upto = field_trails(c for c in changes if c.revision <= target)
+    later = field_trails(c for c in changes if c.revision > target)
+    content = {name: later[name].before if name in later else getattr(version, attrs[name]) for name in content_fields}
+    return PushPlan(target, {n: t for n, t in upto.items() if t.owed}, True, content)

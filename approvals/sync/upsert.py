@@ -20,6 +20,7 @@ from .fetch import Listing
 from .insert import insert_rows
 from .mapping import LOCALLY_OWNED, MODEL_FIELDS, VERSION_FIELDS, field_diff, mapped, parse_time
 from .progress import save_progress
+from .remote_changes import record_remote_changes
 from .result import SyncResult
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,7 @@ def upsert_versions(
 
         new: list[dict[str, Any]] = []
         changed: list[ModelVersion] = []
+        remote: list[tuple[ModelVersion, dict[str, list[Any]]]] = []
         for name, (item, modified) in items.items():
             if name not in known:
                 new.append(
@@ -201,7 +203,11 @@ def upsert_versions(
                     }
                 values = {attr: value for attr, value in values.items() if attr not in owned}
             else:
+                owned = frozenset()
                 diff = field_diff(row, values, VERSION_FIELDS)
+            applied = {field: d for field, d in diff.items() if VERSION_FIELDS[field][0] not in owned}
+            if applied:
+                remote.append((row, applied))
             for attr, value in values.items():
                 setattr(row, attr, value)
             row.gmt_modified_time, row.gone, row.synced_at = modified, False, now
@@ -214,9 +220,12 @@ def upsert_versions(
                 audit_events.pai_reappeared(workspace, model, version_name=name)
 
         insert_rows(ModelVersion, new)
+        record_remote_changes(workspace, model, remote, now)
         update_fields = [attr for attr, _ in VERSION_FIELDS.values()]
         ModelVersion.objects.bulk_update(
-            changed, [*update_fields, "gmt_modified_time", "gone", "synced_at"], batch_size=BATCH_SIZE
+            changed,
+            [*update_fields, "gmt_modified_time", "gone", "synced_at", "revision", "pushed_revision"],
+            batch_size=BATCH_SIZE,
         )
         if new:
             names = [v["version_name"] for v in new]
