@@ -189,3 +189,22 @@ def test_the_history_pages_with_a_cursor(clients, version):
 
 def test_anonymous_callers_cannot_read_the_history(clients, version):
     assert clients["anonymous"].get(f"{URL}/history").status_code == 401
+
+
+def test_a_decision_without_if_match_is_428_and_changes_nothing(clients, version):
+    before = write_state(version)
+    for header in (None, "*"):
+        extra = {"HTTP_IF_MATCH": header} if header else {}
+        response = clients["approver"].post(f"{URL}/decision", {"ApprovalStatus": "Approved"}, format="json", **extra)
+        assert (response.status_code, response.json()["code"]) == (428, "precondition_required")
+    assert write_state(version) == before
+
+
+def test_a_decision_for_a_stale_etag_is_412_with_what_changed_and_changes_nothing(clients, version):
+    stale = clients["approver"].get(URL).headers["ETag"]
+    assert clients["editor"].patch(URL, {"VersionDescription": "new words"}, format="json").status_code == 200
+    before = write_state(version)
+    response = decide(clients["approver"], "Approved", "as I saw it", if_match=stale)
+    assert (response.status_code, response.json()["code"]) == (412, "precondition_failed")
+    assert response.json()["changed"]["VersionDescription"][1] == "new words"
+    assert write_state(version) == before

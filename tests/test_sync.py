@@ -257,7 +257,11 @@ def test_unpushed_local_changes_are_not_overwritten_but_the_remote_change_is_aud
     # PAI's change of Options is a new revision (a page or decision on revision 1 is now stale), owed nothing.
     assert (row.revision, row.pushed_revision) == (2, 0)
     remote = Change.objects.get(version=row, revision=2)
-    assert (remote.kind, remote.author, remote.fields) == ("pai", None, {"Options": [pai.get("Options", ""), '{"a":1}']})
+    assert (remote.kind, remote.author, remote.fields) == (
+        "pai",
+        None,
+        {"Options": [pai.get("Options", ""), '{"a":1}']},
+    )
     assert row.gmt_modified_time == sync.parse_time(pai_registry(pai_emulator)[model_id][name]["GmtModifiedTime"])
     [event] = events("pai.changed")
     assert event.payload == {

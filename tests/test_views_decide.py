@@ -379,3 +379,31 @@ def test_values_on_the_confirmation_page_render_escaped(client, users, version, 
 
     assert "<script>alert" not in page and "<img src=x" not in page
     assert html.escape(payload) in page
+
+
+def test_a_decision_posted_from_a_page_of_an_older_revision_decides_nothing_and_shows_the_change(
+    client, version, users
+):
+    client.force_login(users["approver"])
+    shown = version.revision
+    services.version_edit(
+        version_id=version.pk,
+        user=users["editor"],
+        values={"VersionDescription": "edited meanwhile"},
+        base_revision=shown,
+    )
+    before = write_state(version)
+    response = decide(client, version, "Approved", "looked fine", revision=shown)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Nothing was decided: the version changed after you opened it" in page
+    assert "edited meanwhile" in page
+    assert write_state(version) == before
+
+
+def test_a_decision_without_the_revision_it_was_made_on_is_refused(client, version, users):
+    client.force_login(users["approver"])
+    before = write_state(version)
+    response = client.post(decide_url(version), {"status": "Approved", "reason": ""})
+    assert response.status_code == 400
+    assert write_state(version) == before
