@@ -50,3 +50,8 @@ class SyncFailed(ApplicationError):
     def __init__(self, message: str, *, result: Any) -> None:
         super().__init__(message)
         self.result = result
+
+
+class NotFinite(ValueError):
+    """JSON text with NaN, Infinity, -Infinity or a number too large for a double (1e400): no
+    database stores those (PostgreSQL's jsonb refuses them). args[0] is the text as written."""

@@ -11,11 +11,18 @@ env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=True)
-# A fixed key is only acceptable for the local demo; production must set its own.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-demo-key-set-DJANGO_SECRET_KEY" if DEBUG else "")
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("Set DJANGO_SECRET_KEY when DEBUG is off.")
+# Off unless asked for: `make run` (the demo) and the tests set DEBUG=1 themselves.
+DEBUG = env.bool("DEBUG", default=False)
+# The demo key is public (it signs sessions and API cursors): only DEBUG=1 may fall back to it.
+DEMO_SECRET_KEY = "insecure-demo-key-set-DJANGO_SECRET_KEY"  # noqa: S105 (public by design)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEMO_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY in ("", DEMO_SECRET_KEY):
+    raise environ.ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set (or is the public demo key). With DEBUG off, the default, the dashboard "
+        "needs its own secret key, e.g. the output of: "
+        'python -c "import secrets; print(secrets.token_urlsafe(50))". '
+        "`make run` starts the local demo with DEBUG=1 instead."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [

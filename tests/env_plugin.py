@@ -1,12 +1,23 @@
 """Loaded with `-p` before Django reads its settings: each test run gets its own
 folder for the SQLite test database (a file, so a worker process can share it)
-and the filesystem broker, apart from the demo's `var/`."""
+and the filesystem broker, apart from the demo's `var/`.
+
+The settings' defaults are production's (DEBUG off, no secret key): the tests say
+here what they run with, and subprocesses (a worker, the demo) inherit it.
+Production settings are tested in subprocesses (tests/production_env.py).
+"""
 
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 
 if "VAR_DIR" not in os.environ:
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="pai-review-test-")
     atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
+
+# As the demo runs: plain static files, no HTTPS redirect.
+os.environ["DEBUG"] = "1"
+# A key of this run only: nothing may depend on the public demo key.
+os.environ["DJANGO_SECRET_KEY"] = "test-only-" + secrets.token_urlsafe(40)
