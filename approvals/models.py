@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
+
+from .pai.endpoints import endpoint_allowed
 
 
 class ApprovalStatus(models.TextChoices):
@@ -57,6 +61,16 @@ UPDATABLE_ATTRS = {
 }
 
 
+def endpoint_refusal(endpoint: str) -> str | None:
+    """Why signed requests may not go to `endpoint` (a message for a person), or None."""
+    if endpoint_allowed(endpoint, settings.PAI_ALLOWED_ENDPOINTS):
+        return None
+    return gettext(
+        "Use HTTPS on an Alibaba Cloud PAI host, e.g. https://aiworkspace.cn-hangzhou.aliyuncs.com; "
+        "any other address must be listed in the PAI_ALLOWED_ENDPOINTS setting."
+    )
+
+
 class Workspace(models.Model):
     name = models.CharField(max_length=200)
     workspace_id = models.CharField("PAI workspace id", max_length=64, unique=True)
@@ -73,6 +87,13 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.workspace_id})"
+
+    def clean(self) -> None:
+        super().clean()
+        # Admin shows this at the field; approvals.pai_clients refuses such an endpoint too.
+        problem = endpoint_refusal(self.endpoint) if self.endpoint else None
+        if problem:
+            raise ValidationError({"endpoint": problem})
 
 
 class RegisteredModel(models.Model):

@@ -156,6 +156,9 @@ PAI_ACCESS_KEY_ID = env.str("PAI_ACCESS_KEY_ID", default=EMULATOR_ACCESS_KEY_ID 
 PAI_ACCESS_KEY_SECRET = env.str("PAI_ACCESS_KEY_SECRET", default=EMULATOR_ACCESS_KEY_SECRET if _USING_EMULATOR else "")
 PAI_SECURITY_TOKEN = env.str("PAI_SECURITY_TOKEN", default="")
 PAI_WORKSPACE_IDS = env.list("PAI_WORKSPACE_IDS", default=[])
+# Signed requests go only to HTTPS on a PAI host (approvals/pai/endpoints.py) or to an address
+# listed here, e.g. an emulator: "http://127.0.0.1:8765" (a port of * means any port).
+PAI_ALLOWED_ENDPOINTS = env.list("PAI_ALLOWED_ENDPOINTS", default=[])
 PAI_CONNECT_TIMEOUT = env.float("PAI_CONNECT_TIMEOUT", default=5.0)
 PAI_READ_TIMEOUT = env.float("PAI_READ_TIMEOUT", default=30.0)
 

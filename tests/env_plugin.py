@@ -2,9 +2,9 @@
 folder for the SQLite test database (a file, so a worker process can share it)
 and the filesystem broker, apart from the demo's `var/`.
 
-The settings' defaults are production's (DEBUG off, no secret key): the tests say
-here what they run with, and subprocesses (a worker, the demo) inherit it.
-Production settings are tested in subprocesses (tests/production_env.py).
+The settings' defaults are production's (DEBUG off, no secret key, no endpoint but
+PAI's own): the tests say here what they run with, and subprocesses (a worker, the
+demo) inherit it. Production settings are tested in subprocesses (tests/production_env.py).
 """
 
 import atexit
@@ -21,3 +21,5 @@ if "VAR_DIR" not in os.environ:
 os.environ["DEBUG"] = "1"
 # A key of this run only: nothing may depend on the public demo key.
 os.environ["DJANGO_SECRET_KEY"] = "test-only-" + secrets.token_urlsafe(40)
+# The emulators of the tests listen on loopback, each on a free port.
+os.environ["PAI_ALLOWED_ENDPOINTS"] = "http://127.0.0.1:*"

@@ -88,8 +88,9 @@ def push_version(*, version_id: int) -> PushOutcome:
     revision = version.revision
     known = _pending(version)
     ours = {field: getattr(version, UPDATABLE_ATTRS[field]) for field in known}
-    client = client_for(version.workspace)
     try:
+        # Inside the try: an endpoint that is not allowed is a permanent failure, recorded.
+        client = client_for(version.workspace)
         remote = client.get_model_version(version.model.model_id, version.version_name)
         # Compared as the dashboard stores values, so a field PAI leaves out or nulls equals an empty one.
         theirs = {f: version_value(f, remote.get(f)) for f in known}

@@ -65,6 +65,7 @@ def environment(
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
         "VAR_DIR": str(tmp / "var"),
         "PAI_ENDPOINT": f"http://127.0.0.1:{emulator_port}",
+        "PAI_ALLOWED_ENDPOINTS": f"http://127.0.0.1:{emulator_port}",
         "PAI_ACCESS_KEY_ID": PAI_KEY_ID,
         "PAI_ACCESS_KEY_SECRET": PAI_KEY_SECRET,
         # Stalled updates (3 s) must time out; the lease outlasts a push's two calls at their timeouts.

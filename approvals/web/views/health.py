@@ -28,7 +28,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from approvals.models import Workspace
+from approvals.models import Workspace, endpoint_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,10 @@ def check_pai() -> str:
         endpoints = [settings.PAI_ENDPOINT]
         logger.warning("healthz: workspace endpoints unreadable: %s", type(exc).__name__)
     for endpoint in endpoints:
-        parts = urlsplit(endpoint)
+        if endpoint_refusal(endpoint):
+            logger.warning("healthz: PAI endpoint not allowed, not checked: %s", endpoint.rsplit("@", 1)[-1])
+            return "error: an endpoint is not allowed (PAI_ALLOWED_ENDPOINTS)"
+        parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
