@@ -6,5 +6,7 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Model version approvals"
 
     def ready(self) -> None:
-        # Connects the sign-in signal receiver that starts a session's expiry clocks.
+        # Connects the sign-in signal receiver that starts a session's expiry clocks, and the
+        # User receivers that revoke API tokens on a password change or a deactivation.
+        from approvals.services import tokens  # noqa: F401
         from approvals.web import security  # noqa: F401

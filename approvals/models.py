@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from .pai.endpoints import endpoint_allowed
@@ -75,7 +76,12 @@ class Workspace(models.Model):
     name = models.CharField(max_length=200)
     workspace_id = models.CharField("PAI workspace id", max_length=64, unique=True)
     region = models.CharField(max_length=64, default="cn-hangzhou")
-    endpoint = models.CharField(max_length=255, blank=True, help_text="Leave empty to use the PAI_ENDPOINT setting.")
+    endpoint = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="HTTPS on a PAI host, e.g. https://aiworkspace.cn-hangzhou.aliyuncs.com. "
+        "Leave empty to use the PAI_ENDPOINT setting.",
+    )
     sync_state = models.CharField(max_length=16, choices=SyncState.choices, default=SyncState.NEVER)
     sync_started_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -305,6 +311,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set at creation from API_TOKEN_MAX_AGE_DAYS; None: the token does not expire.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -313,5 +321,18 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def valid_until(self) -> datetime | None:
+        """When the token stops working: its own expiry, or sooner if API_TOKEN_MAX_AGE_DAYS was lowered since."""
+        limits = [self.expires_at] if self.expires_at else []
+        if settings.API_TOKEN_MAX_AGE_DAYS and self.created_at:
+            limits.append(self.created_at + timedelta(days=settings.API_TOKEN_MAX_AGE_DAYS))
+        return min(limits) if limits else None
+
+    @property
+    def is_expired(self) -> bool:
+        until = self.valid_until
+        return until is not None and until <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired

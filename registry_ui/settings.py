@@ -216,6 +216,8 @@ REST_FRAMEWORK = {
     # ?format= is a filter of the versions list (FormatType); the audit view reads ?format=csv itself.
     "URL_FORMAT_OVERRIDE": None,
 }
+# API tokens stop working this many days after they are created; 0: they never expire.
+API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=0)
 # The largest JSON body the API reads; beyond it the answer is 413 before parsing.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 SPECTACULAR_SETTINGS = {
@@ -260,8 +262,10 @@ SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# /healthz waits at most this long for the broker and for each PAI endpoint.
+# /healthz waits at most this long for the broker and for each PAI endpoint, and reuses
+# its last PAI check for HEALTHZ_PAI_CACHE_SECONDS (probes come from every balancer).
 HEALTHZ_TIMEOUT_SECONDS = env.float("HEALTHZ_TIMEOUT_SECONDS", default=2.0)
+HEALTHZ_PAI_CACHE_SECONDS = env.int("HEALTHZ_PAI_CACHE_SECONDS", default=10)
 
 # Sessions end after SESSION_IDLE_TIMEOUT_SECONDS without a request from the person
 # (the pages' background polls do not count) and SESSION_COOKIE_AGE after sign-in

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from approvals.display.text import visible_text
 from approvals.errors import ApplicationError
 from approvals.models import Approval, ApprovalStatus, Change, ChangeKind, PushState
 from approvals.permissions import APPROVER, user_in_group
@@ -22,7 +23,8 @@ def version_decide(
     *, version_id: int, user: Any, status: str, reason: str = "", client_ip: str | None = None
 ) -> Change | Approval:
     """Approve or reject. Returns the Change that decides, or the Approval that waits for a second approver."""
-    reason = reason.strip()
+    # Only spaces or invisible characters (U+200B…) are no reason.
+    reason = visible_text(reason)
     if not user_in_group(user, APPROVER):
         raise ApplicationError(_("Only members of the approver group can approve or reject versions."))
     if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
