@@ -194,8 +194,18 @@ CELERY_BEAT_SCHEDULE = {
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
+# The cache holds the API's rate-limit counts and /healthz's last PAI check, so it must be
+# shared by every web process on every machine: Redis when CACHE_URL (or REDIS_URL, or a
+# redis:// CELERY_BROKER_URL) names one, memory of this process otherwise (one machine).
+_REDIS_URL = env.str("REDIS_URL", default="")
+if not _REDIS_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    _REDIS_URL = CELERY_BROKER_URL
+CACHES = {"default": env.cache_url("CACHE_URL", default=_REDIS_URL or "locmemcache://")}
+# Beside Celery's own keys in a shared Redis database, ours are told apart by this prefix.
+CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="pmr"))
+
 # The REST API (approvals/api). Rates are per user (per client IP for anonymous
-# callers), counted in the default cache: per process unless CACHES names a shared one.
+# callers), counted in the shared cache above (approvals/api/throttles.py).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "approvals.api.auth.BearerTokenAuthentication",
@@ -295,6 +305,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Failed sign-ins are rows in the database (AccessAttempt), shared by every web process
+# and machine as the database is; no cache is involved.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
