@@ -231,3 +231,12 @@ def test_a_stronger_hash_of_the_same_password_at_sign_in_is_no_change(alice, set
     assert alice.password.startswith("pbkdf2_sha256$")  # Django re-hashed it
     assert bearer(raw).get(URL).status_code == 200
     assert revocations() == []
+
+
+def test_the_refusal_reads_in_chinese_too(alice, tokens):
+    alice.is_active = False
+    alice.save()
+
+    response = bearer(tokens[0]).get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.json()["message"] == "此令牌已被吊销。"
