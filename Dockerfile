@@ -1,7 +1,9 @@
 # One image for every process: web (gunicorn), worker and beat (celery); see docker-compose.yml.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# Production by default: DEBUG off, and no start without DJANGO_SECRET_KEY.
+ENV DEBUG=0 \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1

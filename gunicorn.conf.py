@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
+
+# Production unless told otherwise; Django then refuses to start without its own secret key.
+os.environ.setdefault("DEBUG", "0")
+_DEBUG = os.environ["DEBUG"].strip().lower() in ("true", "on", "ok", "y", "yes", "1")  # as django-environ reads it
+if not _DEBUG and not os.environ.get("DJANGO_SECRET_KEY"):
+    sys.exit("gunicorn: set DJANGO_SECRET_KEY (a long random string) before starting the dashboard with DEBUG off.")
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Sync workers: the views are short and write in short transactions; pushes to PAI

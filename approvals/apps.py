@@ -6,10 +6,14 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Model version approvals"
 
     def ready(self) -> None:
-        # Connects the sign-in signal receiver that starts a session's expiry clocks.
         from django.core import checks
 
-        from approvals.services import audit_keys
+        # Connects the sign-in signal receiver that starts a session's expiry clocks, and the
+        # User receivers that revoke API tokens on a password change or a deactivation.
+        from approvals.services import (
+            audit_keys,
+            tokens,  # noqa: F401
+        )
         from approvals.web import security  # noqa: F401
 
         # `migrate` and `check` refuse a production without the audit log's keys.

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from approvals.pai.errors import PaiRequestError
+
 
 class ApplicationError(Exception):
     """A refusal: bad input (`field` names it) or a rule that forbids the action. The API answers 400."""
@@ -50,3 +52,20 @@ class SyncFailed(ApplicationError):
     def __init__(self, message: str, *, result: Any) -> None:
         super().__init__(message)
         self.result = result
+
+
+class EndpointNotAllowed(PaiRequestError):
+    """A PAI endpoint that is neither HTTPS on a PAI host nor listed in PAI_ALLOWED_ENDPOINTS.
+
+    Raised before any request is built, so no credentials leave; permanent, like a 4xx:
+    a push goes to `failed` and a sync records it on the workspace.
+    """
+
+    def __init__(self, message: str, *, endpoint: str) -> None:
+        super().__init__(message, code="EndpointNotAllowed")
+        self.endpoint = endpoint
+
+
+class NotFinite(ValueError):
+    """JSON text with NaN, Infinity, -Infinity or a number too large for a double (1e400): no
+    database stores those (PostgreSQL's jsonb refuses them). args[0] is the text as written."""

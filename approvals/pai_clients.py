@@ -5,15 +5,28 @@ from __future__ import annotations
 import threading
 
 from django.conf import settings
+from django.utils.translation import gettext
 
-from .models import Workspace
+from .errors import EndpointNotAllowed
+from .models import Workspace, endpoint_refusal
 from .pai.client import PaiClient, credentials
 
 _local = threading.local()
 
 
+def _shown(endpoint: str) -> str:
+    # A refused URL may carry userinfo ("https://id:secret@host"): never repeat that part.
+    return endpoint.rsplit("@", 1)[-1][:200]
+
+
 def client_for(workspace: Workspace | None = None) -> PaiClient:
+    """The client for the workspace's endpoint (or PAI_ENDPOINT); EndpointNotAllowed before any
+    request is built when that is neither HTTPS on a PAI host nor in PAI_ALLOWED_ENDPOINTS."""
     endpoint = (workspace.endpoint if workspace else "") or settings.PAI_ENDPOINT
+    problem = endpoint_refusal(endpoint)
+    if problem:
+        message = gettext("The PAI endpoint %(endpoint)s is refused. %(problem)s")
+        raise EndpointNotAllowed(message % {"endpoint": _shown(endpoint), "problem": problem}, endpoint=endpoint)
     cache: dict[str, PaiClient] = _local.__dict__.setdefault("clients", {})
     if endpoint not in cache:
         cache[endpoint] = PaiClient(

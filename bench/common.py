@@ -53,6 +53,8 @@ def django_env(**extra: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
         # In-process requests come over plain HTTP; the redirect to HTTPS would answer every one.
         "SECURE_SSL_REDIRECT": "0",
+        # The bench's emulators listen on loopback, on free ports.
+        "PAI_ALLOWED_ENDPOINTS": "http://127.0.0.1:*",
         "PAI_ACCESS_KEY_ID": EMULATOR_KEY_ID,
         "PAI_ACCESS_KEY_SECRET": EMULATOR_KEY_SECRET,
         "LOG_LEVEL": "WARNING",

@@ -11,11 +11,18 @@ env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=True)
-# A fixed key is only acceptable for the local demo; production must set its own.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-demo-key-set-DJANGO_SECRET_KEY" if DEBUG else "")
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("Set DJANGO_SECRET_KEY when DEBUG is off.")
+# Off unless asked for: `make run` (the demo) and the tests set DEBUG=1 themselves.
+DEBUG = env.bool("DEBUG", default=False)
+# The demo key is public (it signs sessions and API cursors): only DEBUG=1 may fall back to it.
+DEMO_SECRET_KEY = "insecure-demo-key-set-DJANGO_SECRET_KEY"  # noqa: S105 (public by design)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEMO_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY in ("", DEMO_SECRET_KEY):
+    raise environ.ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set (or is the public demo key). With DEBUG off, the default, the dashboard "
+        "needs its own secret key, e.g. the output of: "
+        'python -c "import secrets; print(secrets.token_urlsafe(50))". '
+        "`make run` starts the local demo with DEBUG=1 instead."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
@@ -149,6 +156,9 @@ PAI_ACCESS_KEY_ID = env.str("PAI_ACCESS_KEY_ID", default=EMULATOR_ACCESS_KEY_ID 
 PAI_ACCESS_KEY_SECRET = env.str("PAI_ACCESS_KEY_SECRET", default=EMULATOR_ACCESS_KEY_SECRET if _USING_EMULATOR else "")
 PAI_SECURITY_TOKEN = env.str("PAI_SECURITY_TOKEN", default="")
 PAI_WORKSPACE_IDS = env.list("PAI_WORKSPACE_IDS", default=[])
+# Signed requests go only to HTTPS on a PAI host (approvals/pai/endpoints.py) or to an address
+# listed here, e.g. an emulator: "http://127.0.0.1:8765" (a port of * means any port).
+PAI_ALLOWED_ENDPOINTS = env.list("PAI_ALLOWED_ENDPOINTS", default=[])
 PAI_CONNECT_TIMEOUT = env.float("PAI_CONNECT_TIMEOUT", default=5.0)
 PAI_READ_TIMEOUT = env.float("PAI_READ_TIMEOUT", default=30.0)
 
@@ -215,8 +225,18 @@ CELERY_BEAT_SCHEDULE["write-audit-checkpoint"] = {
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
+# The cache holds the API's rate-limit counts and /healthz's last PAI check, so it must be
+# shared by every web process on every machine: Redis when CACHE_URL (or REDIS_URL, or a
+# redis:// CELERY_BROKER_URL) names one, memory of this process otherwise (one machine).
+_REDIS_URL = env.str("REDIS_URL", default="")
+if not _REDIS_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    _REDIS_URL = CELERY_BROKER_URL
+CACHES = {"default": env.cache_url("CACHE_URL", default=_REDIS_URL or "locmemcache://")}
+# Beside Celery's own keys in a shared Redis database, ours are told apart by this prefix.
+CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="pmr"))
+
 # The REST API (approvals/api). Rates are per user (per client IP for anonymous
-# callers), counted in the default cache: per process unless CACHES names a shared one.
+# callers), counted in the shared cache above (approvals/api/throttles.py).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "approvals.api.auth.BearerTokenAuthentication",
@@ -237,6 +257,8 @@ REST_FRAMEWORK = {
     # ?format= is a filter of the versions list (FormatType); the audit view reads ?format=csv itself.
     "URL_FORMAT_OVERRIDE": None,
 }
+# API tokens stop working this many days after they are created; 0: they never expire.
+API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=0)
 # The largest JSON body the API reads; beyond it the answer is 413 before parsing.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 SPECTACULAR_SETTINGS = {
@@ -281,8 +303,10 @@ SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# /healthz waits at most this long for the broker and for each PAI endpoint.
+# /healthz waits at most this long for the broker and for each PAI endpoint, and reuses
+# its last PAI check for HEALTHZ_PAI_CACHE_SECONDS (probes come from every balancer).
 HEALTHZ_TIMEOUT_SECONDS = env.float("HEALTHZ_TIMEOUT_SECONDS", default=2.0)
+HEALTHZ_PAI_CACHE_SECONDS = env.int("HEALTHZ_PAI_CACHE_SECONDS", default=10)
 
 # Sessions end after SESSION_IDLE_TIMEOUT_SECONDS without a request from the person
 # (the pages' background polls do not count) and SESSION_COOKIE_AGE after sign-in
@@ -312,6 +336,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Failed sign-ins are rows in the database (AccessAttempt), shared by every web process
+# and machine as the database is; no cache is involved.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

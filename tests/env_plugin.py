@@ -1,9 +1,15 @@
 """Loaded with `-p` before Django reads its settings: each test run gets its own
 folder for the SQLite test database (a file, so a worker process can share it)
-and the filesystem broker, apart from the demo's `var/`."""
+and the filesystem broker, apart from the demo's `var/`.
+
+The settings' defaults are production's (DEBUG off, no secret key, no endpoint but
+PAI's own): the tests say here what they run with, and subprocesses (a worker, the
+demo) inherit it. Production settings are tested in subprocesses (tests/production_env.py).
+"""
 
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 
@@ -13,3 +19,12 @@ if "VAR_DIR" not in os.environ:
 
 # The audit chain's HMAC key for the tests (a production process refuses to append without one).
 os.environ.setdefault("AUDIT_HMAC_KEYS", "test:dGVzdC1hdWRpdC1obWFjLWtleS0zMi1ieXRlcy1sb25n")
+# As the demo runs: plain static files, no HTTPS redirect.
+os.environ["DEBUG"] = "1"
+# A key of this run only: nothing may depend on the public demo key.
+os.environ["DJANGO_SECRET_KEY"] = "test-only-" + secrets.token_urlsafe(40)
+# The emulators of the tests listen on loopback, each on a free port.
+os.environ["PAI_ALLOWED_ENDPOINTS"] = "http://127.0.0.1:*"
+# Throttle counts in this process's memory, cleared between tests (tests/fixtures_api.py);
+# clearing a Redis cache would empty its whole database. tests/test_shared_limits.py uses Redis.
+os.environ["CACHE_URL"] = "locmemcache://"

@@ -7,11 +7,13 @@ import logging
 import socket
 
 import pytest
+from django.core.cache import cache
 from django.db import OperationalError
 from django.urls import reverse
 
 from approvals.models import Workspace
 from registry_ui.celery import app
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +102,75 @@ def test_it_is_exempt_from_the_https_redirect(client, settings):
 
     assert client.get(reverse("healthz")).status_code in (200, 503)
     assert client.get(reverse("login")).status_code == 301
+
+
+# --- who sees what, and how often PAI is asked ---------------------------------------------
+
+ELSEWHERE = {"REMOTE_ADDR": "203.0.113.9"}
+
+
+@pytest.fixture
+def connects(monkeypatch):
+    """Every TCP connect /healthz makes, still made for real."""
+    made = []
+    real = socket.create_connection
+
+    def counted(address, *args, **kwargs):
+        made.append(address)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr("approvals.web.views.health.socket.create_connection", counted)
+    return made
+
+
+def test_a_caller_elsewhere_gets_only_the_overall_status_and_pai_is_not_asked(client, pai_settings, connects):
+    response = client.get(reverse("healthz"), **ELSEWHERE)
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert connects == []
+
+
+def test_a_caller_elsewhere_still_sees_the_failure_as_503(client, monkeypatch):
+    monkeypatch.setattr("approvals.web.views.health.connection", BrokenConnection())
+
+    response = client.get(reverse("healthz"), **ELSEWHERE)
+
+    assert (response.status_code, response.json()) == (503, {"status": "error"})
+
+
+def test_a_stranger_relayed_by_a_proxy_on_loopback_gets_only_the_status(client, pai_settings):
+    response = client.get(reverse("healthz"), HTTP_X_FORWARDED_FOR="203.0.113.9")
+
+    assert response.json() == {"status": "ok"}
+
+
+def test_staff_see_the_details_from_anywhere(client, pai_settings):
+    client.force_login(make_user("root", staff=True))
+
+    assert set(client.get(reverse("healthz"), **ELSEWHERE).json()) == {"database", "broker", "pai"}
+
+
+def test_a_signed_in_non_staff_user_elsewhere_gets_only_the_status(client, pai_settings):
+    client.force_login(make_user("vera", group="viewer"))
+
+    assert client.get(reverse("healthz"), **ELSEWHERE).json() == {"status": "ok"}
+
+
+def test_pai_reachability_is_reused_from_the_cache_for_a_while(client, pai_settings, pai_emulator, connects):
+    cache.clear()
+    answers = [get(client)[1]["pai"] for _ in range(5)]
+
+    assert answers == ["ok"] * 5
+    assert connects == [("127.0.0.1", int(pai_emulator.url.rsplit(":", 1)[1]))]
+
+    cache.clear()  # as when HEALTHZ_PAI_CACHE_SECONDS have passed
+    assert get(client)[1]["pai"] == "ok"
+    assert len(connects) == 2
+
+
+def test_the_cached_answer_is_per_set_of_endpoints(client, pai_settings, connects):
+    cache.clear()
+    assert get(client)[1]["pai"] == "ok"
+    Workspace.objects.create(name="Other region", workspace_id="ws-9", endpoint=f"http://127.0.0.1:{closed_port()}")
+
+    assert get(client)[1]["pai"].startswith("error: 127.0.0.1:")

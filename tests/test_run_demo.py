@@ -24,8 +24,12 @@ def free_port() -> int:
 
 def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanly(tmp_path):
     web_port, pai_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    # As `make run` starts it: DEBUG=1 and nothing else, so the demo key and the emulator's
+    # address are the command's own doing.
+    unset = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "PAI_ALLOWED_ENDPOINTS")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env |= {
+        "DEBUG": "1",
         "VAR_DIR": str(tmp_path),
         "PAI_ENDPOINT": f"http://127.0.0.1:{pai_port}",
         "PAI_ACCESS_KEY_ID": "LTAI5tDemoEmulatorKey",

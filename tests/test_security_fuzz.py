@@ -4,7 +4,9 @@ form refuses (anything but a redirect leaves the database as it was)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from typing import Any
 
 import pytest
@@ -12,10 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rest_framework.test import APIClient
 
 from approvals.models import ApiToken, PushState
+from approvals.services.tokens import api_token_create
 from approvals.web.forms.edit import EDIT_FIELDS
-from tests.factories import make_role_users, make_version, write_state
+from tests.factories import make_event, make_role_users, make_version, write_state
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +157,74 @@ def test_the_language_switch_never_fails(language, next_url):
     response = Client().post(reverse("set_language"), {"language": language, "next": next_url})
 
     assert response.status_code < 500
+
+
+# --- the ends of the calendar and numbers JSON cannot hold, through the pages and the API ---
+
+edge_dates = st.one_of(
+    st.sampled_from([dt.date.min, dt.date.min + dt.timedelta(days=1), dt.date.max - dt.timedelta(days=1), dt.date.max]),
+    st.dates(),
+)
+zones = st.sampled_from(["UTC", "Asia/Shanghai", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York"])
+
+
+@FUZZ
+@given(start=st.none() | edge_dates, end=st.none() | edge_dates, zone=zones)
+def test_audit_dates_at_the_ends_of_the_calendar_never_fail_on_the_pages_or_the_api(users, start, end, zone):
+    make_event(actor="alice", action="version.edited")
+    params = {name: day.isoformat() for name, day in (("date_from", start), ("date_to", end)) if day is not None}
+    client = signed_in(users["auditor"])
+    client.cookies["tz"] = zone
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=users['auditor'], name='fuzz')[1]}")
+    ordered = start is None or end is None or start <= end
+
+    for response in (
+        client.get(reverse("audit_log"), params),
+        client.get(reverse("audit_export"), params),
+        api.get("/api/audit/", params),
+        api.get("/api/audit/", {**params, "format": "csv"}),
+    ):
+        assert response.status_code == (200 if ordered else 400), response
+
+
+def number_text(value: float) -> str:
+    return json.dumps(value)  # NaN, Infinity and -Infinity as Python writes them
+
+
+numbers = st.one_of(
+    st.floats().map(number_text),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1E+309", "2e308", "1e-400", "0.0"]),
+    st.integers(300, 100_000).map(lambda exponent: f"1e{exponent}"),
+    st.integers(-(2**70), 2**70).map(str),
+)
+
+
+@FUZZ
+@given(number=numbers, field=st.sampled_from(["Metrics", "TrainingSpec", "ExtraInfo"]))
+def test_non_finite_numbers_never_fail_the_edit_form_or_the_api_and_are_never_stored(users, number, field):
+    version = make_version(metrics={"Results": []})
+    text = '{"Results": [{"Metrics": {"score": ' + number + "}}]}"  # the number exactly as written
+    finite = math.isfinite(float(number))
+    url = reverse("version_edit", args=[version.model.model_id, version.version_name])
+    data = {name: "" for name, _ in EDIT_FIELDS} | {"SourceType": "Custom", "base_revision": "0", "confirm": "1"}
+    before = write_state(version)
+
+    page = signed_in(users["editor"]).post(url, data | {"Metrics": json.dumps(version.metrics), field: text})
+
+    assert page.status_code == (302 if finite else 400)
+    if not finite:
+        assert write_state(version) == before
+    version.refresh_from_db()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=users['editor'], name='fuzz')[1]}")
+    before = write_state(version)
+    path = f"/api/models/{version.model.model_id}/versions/{version.version_name}"
+
+    body = '{"' + field + '": ' + text + "}"
+
+    response = api.generic("PATCH", path, body, content_type="application/json", HTTP_IF_MATCH=f'"{version.revision}"')
+
+    assert response.status_code in ((200, 400) if finite else (400,)), response.content
+    if response.status_code == 400:
+        assert write_state(version) == before

@@ -7,6 +7,7 @@ Values must also survive the databases: no NUL, no lone surrogates, bounded dept
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rest_framework import serializers
@@ -28,6 +29,9 @@ def storage_problem(value: Any) -> str | None:
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 return "contains invalid Unicode (a lone surrogate)."
+        elif isinstance(item, float) and not math.isfinite(item):
+            # 1e400 parses as inf: no database stores it (PostgreSQL's jsonb refuses it).
+            return "contains a number that is not finite (too large for a 64-bit float, like 1e400)."
         elif isinstance(item, dict):
             stack.extend((key, depth + 1) for key in item)
             stack.extend((child, depth + 1) for child in item.values())

@@ -12,6 +12,7 @@ from approvals.models.registry import (
     SourceType,
     SyncState,
     Workspace,
+    endpoint_refusal,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "SyncState",
     "Workspace",
     "WorkspacePolicy",
+    "endpoint_refusal",
 ]

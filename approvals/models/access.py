@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from approvals.models.registry import Workspace
 
@@ -22,6 +25,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set at creation from API_TOKEN_MAX_AGE_DAYS; None: the token does not expire.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -30,8 +35,21 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def valid_until(self) -> datetime | None:
+        """When the token stops working: its own expiry, or sooner if API_TOKEN_MAX_AGE_DAYS was lowered since."""
+        limits = [self.expires_at] if self.expires_at else []
+        if settings.API_TOKEN_MAX_AGE_DAYS and self.created_at:
+            limits.append(self.created_at + timedelta(days=settings.API_TOKEN_MAX_AGE_DAYS))
+        return min(limits) if limits else None
+
+    @property
+    def is_expired(self) -> bool:
+        until = self.valid_until
+        return until is not None and until <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
 
 class Role(models.TextChoices):

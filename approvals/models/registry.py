@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 
 from approvals.fields import APPROVAL_STATUSES, SOURCE_TYPES, UPDATABLE_ATTRS
+from approvals.pai.endpoints import endpoint_allowed
 
 # PAI's values (approvals/fields.py), as choices; a member per value, e.g. ApprovalStatus.PENDING.
 ApprovalStatus = models.TextChoices("ApprovalStatus", [(v.upper(), (v, v)) for v in APPROVAL_STATUSES])
@@ -35,11 +39,26 @@ class PushState(models.TextChoices):
     CONFLICT = "conflict"
 
 
+def endpoint_refusal(endpoint: str) -> str | None:
+    """Why signed requests may not go to `endpoint` (a message for a person), or None."""
+    if endpoint_allowed(endpoint, settings.PAI_ALLOWED_ENDPOINTS):
+        return None
+    return gettext(
+        "Use HTTPS on an Alibaba Cloud PAI host, e.g. https://aiworkspace.cn-hangzhou.aliyuncs.com; "
+        "any other address must be listed in the PAI_ALLOWED_ENDPOINTS setting."
+    )
+
+
 class Workspace(models.Model):
     name = models.CharField(max_length=200)
     workspace_id = models.CharField("PAI workspace id", max_length=64, unique=True)
     region = models.CharField(max_length=64, default="cn-hangzhou")
-    endpoint = models.CharField(max_length=255, blank=True, help_text="Leave empty to use the PAI_ENDPOINT setting.")
+    endpoint = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="HTTPS on a PAI host, e.g. https://aiworkspace.cn-hangzhou.aliyuncs.com. "
+        "Leave empty to use the PAI_ENDPOINT setting.",
+    )
     sync_state = models.CharField(max_length=16, choices=SyncState.choices, default=SyncState.NEVER)
     sync_started_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -51,6 +70,13 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.workspace_id})"
+
+    def clean(self) -> None:
+        super().clean()
+        # Admin shows this at the field; approvals.pai_clients refuses such an endpoint too.
+        problem = endpoint_refusal(self.endpoint) if self.endpoint else None
+        if problem:
+            raise ValidationError({"endpoint": problem})
 
 
 class RegisteredModel(models.Model):

@@ -29,9 +29,15 @@ class AuditFilters:
     date_to: dt.date | None = None
 
 
-def _start_of_day(day: dt.date) -> dt.datetime:
-    # Dates are read in the site's time zone: "from 3 May" means its midnight.
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+def _start_of_day(day: dt.date) -> dt.datetime | None:
+    """Midnight of `day` in the site's time zone ("from 3 May" means its midnight), or None
+    where that moment is outside what a datetime holds in UTC (0001-01-01 east of Greenwich)."""
+    try:
+        moment = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        moment.astimezone(dt.UTC)  # the database compares in UTC
+    except OverflowError:
+        return None
+    return moment
 
 
 def audit_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
@@ -45,11 +51,16 @@ def audit_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
         "action": filters.action,
     }
     queryset = queryset.filter(**{name: value for name, value in exact.items() if value})
-    if filters.date_from:
-        queryset = queryset.filter(created_at__gte=_start_of_day(filters.date_from))
-    if filters.date_to:
-        # The "to" day is included whole.
-        queryset = queryset.filter(created_at__lt=_start_of_day(filters.date_to + dt.timedelta(days=1)))
+    # At the ends of the calendar a bound cannot be a datetime, and then nothing is beyond it.
+    start = _start_of_day(filters.date_from) if filters.date_from else None
+    if start is not None:
+        queryset = queryset.filter(created_at__gte=start)
+    # The "to" day is included whole: up to the next midnight, which 9999-12-31 does not have.
+    end = None
+    if filters.date_to and filters.date_to < dt.date.max:
+        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
+    if end is not None:
+        queryset = queryset.filter(created_at__lt=end)
     return queryset.order_by("-seq")
 
 

@@ -130,14 +130,22 @@ def pai_gone(
 # --- tokens and syncs ----------------------------------------------------------------
 
 
-def token_created(*, user: Any, name: str, prefix: str, client_ip: str | None = None) -> AuditEvent:
-    payload = {"name": name, "prefix": prefix}
+def token_created(
+    *, user: Any, name: str, prefix: str, expires_at: Any = None, client_ip: str | None = None
+) -> AuditEvent:
+    payload = {"name": name, "prefix": prefix, **({"expires_at": expires_at.isoformat()} if expires_at else {})}
     return append_event(actor=user.get_username(), action="token.created", payload=payload, client_ip=client_ip)
 
 
 def token_revoked(*, user: Any, name: str, prefix: str, client_ip: str | None = None) -> AuditEvent:
     payload = {"name": name, "prefix": prefix}
     return append_event(actor=user.get_username(), action="token.revoked", payload=payload, client_ip=client_ip)
+
+
+def token_revoked_by_system(*, user: Any, name: str, prefix: str, reason: str) -> AuditEvent:
+    """A change to the user (password, deactivation) revoked the token: whoever made it, the system revokes."""
+    payload = {"name": name, "prefix": prefix, "user": user.get_username(), "reason": reason}
+    return append_event(actor=SYSTEM, action="token.revoked", payload=payload)
 
 
 def sync_requested(*, user: Any, workspace: Workspace, client_ip: str | None = None) -> AuditEvent:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from approvals.display.gates import failing
-from approvals.display.text import has_visible_text
+from approvals.display.text import visible_text
 from approvals.errors import ApplicationError
 from approvals.models import Approval, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
 from approvals.permissions import APPROVER, has_role
@@ -63,7 +63,7 @@ def version_decide(
 
     Returns the Change that decides, or the Approval that waits for more approvers.
     """
-    reason = reason.strip() if has_visible_text(reason) else ""
+    reason = visible_text(reason)
     if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
         raise ApplicationError(_("The decision must be Approved or Rejected."), field="ApprovalStatus")
     if status == ApprovalStatus.REJECTED and not reason:

@@ -84,8 +84,9 @@ def push_version(*, version_id: int) -> PushOutcome:
     version = ModelVersion.objects.select_related("model", "workspace").get(pk=version_id)
     plan = push_plan(version, CONTENT_NAMES, ATTRS)
     ours = plan.values
-    client = client_for(version.workspace)
     try:
+        # Inside the try: an endpoint that is not allowed is a permanent failure, recorded.
+        client = client_for(version.workspace)
         remote = client.get_model_version(version.model.model_id, version.version_name)
         # Compared as the dashboard stores values, so a field PAI leaves out or nulls equals an empty one.
         theirs = {f: version_value(f, remote.get(f)) for f in {*plan.trails, *plan.content}}

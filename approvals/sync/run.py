@@ -149,14 +149,14 @@ def sync_workspace(
     recording the failure on the workspace) when PAI or the database fails
     halfway; everything synced before the failure stays.
     """
-    if client is None:
-        client = client_for(workspace)
     started = timezone.now()
     clock = time.monotonic()
     _claim(workspace, started)
     result = SyncResult(workspace_id=workspace.workspace_id)
     where = [f"ListModels {workspace.workspace_id}"]  # what the sync is doing, for the error message
     try:
+        # After the claim: an endpoint that is not allowed is recorded on the workspace.
+        client = client if client is not None else client_for(workspace)
         _walk(workspace=workspace, client=client, started=started, result=result, on_progress=on_progress, where=where)
     except PaiError as exc:
         # str(exc) carries status, Code, Message and RequestId; never credentials.

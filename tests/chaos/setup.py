@@ -65,6 +65,7 @@ def environment(
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
         "VAR_DIR": str(tmp / "var"),
         "PAI_ENDPOINT": f"http://127.0.0.1:{emulator_port}",
+        "PAI_ALLOWED_ENDPOINTS": f"http://127.0.0.1:{emulator_port}",
         "PAI_ACCESS_KEY_ID": PAI_KEY_ID,
         "PAI_ACCESS_KEY_SECRET": PAI_KEY_SECRET,
         # Stalled updates (3 s) must time out; the lease outlasts a push's two calls at their timeouts.
@@ -79,9 +80,13 @@ def environment(
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
         "SECURE_SSL_REDIRECT": "0",
         "WEB_CONCURRENCY": "4",
+        # Rates are counted in this run's Redis, across the web processes, as in production;
+        # the simulated users are scripts that act faster than people and are not what is tested.
+        "API_RATE_USER": "100000/minute",
         "PYTHONUNBUFFERED": "1",
     }
-    return {**{k: v for k, v in os.environ.items() if k not in ("REQUIRE_SERVICES",)}, **env}
+    # CACHE_URL: the tests' own setting (this process's memory) is not the run's.
+    return {**{k: v for k, v in os.environ.items() if k not in ("REQUIRE_SERVICES", "CACHE_URL")}, **env}
 
 
 def seed_emulator(path: Path, versions: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -73,6 +74,7 @@ class Command(BaseCommand):
                 emulator = self._spawn([*command, "--seed", "demo"], var / "emulator.log")
                 children.append(emulator)
                 wait_for_port("127.0.0.1", emulator_port, "The emulator", emulator)
+                self._allow_endpoint(settings.PAI_ENDPOINT)
                 for workspace_id, name in zip(DEMO_WORKSPACES, DEMO_WORKSPACE_NAMES, strict=False):
                     Workspace.objects.get_or_create(workspace_id=workspace_id, defaults={"name": name})
             call_command("create_demo_users", stdout=open(var / "demo-users.log", "w"))  # noqa: SIM115
@@ -101,6 +103,14 @@ class Command(BaseCommand):
                     child.wait(10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    @staticmethod
+    def _allow_endpoint(endpoint: str) -> None:
+        """The emulator this command started may receive signed requests: here (the first sync)
+        and in the worker and the dashboard it starts next, which inherit the environment."""
+        allowed = [*settings.PAI_ALLOWED_ENDPOINTS, endpoint]
+        settings.PAI_ALLOWED_ENDPOINTS = allowed
+        os.environ["PAI_ALLOWED_ENDPOINTS"] = ",".join(allowed)
 
     @staticmethod
     def _celery(*args: str) -> list[str]:

@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext
 
+from approvals.errors import NotFinite
+
 JSON_TEXTAREA = {"rows": 8, "spellcheck": "false", "autocomplete": "off", "class": "json"}
+
+
+def _constant(name: str) -> Any:
+    raise NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotFinite(text if len(text) <= 40 else text[:37] + "…")
+    return value
+
+
+def loads_finite(text: str) -> Any:
+    """json.loads that refuses non-finite numbers (NotFinite) instead of making them inf or nan."""
+    return json.loads(text, parse_constant=_constant, parse_float=_finite_float)
 
 
 def parse_json_text(text: str) -> Any:
     """json.loads with an error that names the line and column, as an editor would."""
     try:
-        return json.loads(text)
+        return loads_finite(text)
+    except NotFinite as exc:
+        message = gettext("%(number)s is not a finite number: JSON has no NaN or Infinity, and no number this large.")
+        raise forms.ValidationError(message % {"number": exc.args[0]}, code="json") from None
     except json.JSONDecodeError as exc:
         message = gettext("Line %(line)s, column %(column)s: %(problem)s")
         raise forms.ValidationError(
@@ -23,6 +45,9 @@ def parse_json_text(text: str) -> Any:
     except RecursionError:
         # Thousands of nested brackets exhaust the parser's stack: refuse, do not crash.
         raise forms.ValidationError(gettext("The JSON is nested too deeply."), code="json") from None
+    except ValueError:
+        # Python reads integers of at most 4,300 digits.
+        raise forms.ValidationError(gettext("The JSON has a number with too many digits."), code="json") from None
 
 
 class JsonObjectField(forms.CharField):

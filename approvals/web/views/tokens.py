@@ -3,6 +3,7 @@ revokes their own tokens. The writes are the services in approvals.services.toke
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -35,7 +36,13 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 form = TokenCreateForm()
         else:
             status = 400
-    context = {"form": form, "tokens": api_tokens_of(request.user), "created": created, "raw_token": raw}
+    context = {
+        "form": form,
+        "tokens": api_tokens_of(request.user),
+        "created": created,
+        "raw_token": raw,
+        "max_age_days": settings.API_TOKEN_MAX_AGE_DAYS,
+    }
     response = render(request, "approvals/tokens.html", context, status=status)
     if raw:
         # The token is on this page only: no cache may keep a copy.
