@@ -1,4 +1,5 @@
-"""GET /api/audit/ (JSON for everyone, scoped and masked; CSV for auditors and staff), POST /api/sync/ (staff) and the workspace it points to."""
+"""GET /api/audit/ (JSON for everyone, scoped and masked; CSV for auditors and staff),
+POST /api/sync/ (staff) and the workspace it points to."""
 
 from __future__ import annotations
 

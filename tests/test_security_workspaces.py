@@ -216,9 +216,7 @@ def reads_b_edits_a(teams):
     return user
 
 
-def test_someone_who_reads_b_but_holds_no_role_there_is_refused_every_write_with_403(
-    client, teams, reads_b_edits_a
-):
+def test_someone_who_reads_b_but_holds_no_role_there_is_refused_every_write_with_403(client, teams, reads_b_edits_a):
     client.force_login(reads_b_edits_a)
     version = teams["in_b"]
     before = write_state(version)
@@ -251,9 +249,7 @@ def test_someone_who_reads_b_but_holds_no_role_there_is_refused_every_write_with
     assert 'name="keep_VersionDescription"' not in page
 
 
-def test_the_version_page_of_b_shows_bs_history_to_its_viewer_without_client_addresses(
-    client, teams, reads_b_edits_a
-):
+def test_the_version_page_of_b_shows_bs_history_to_its_viewer_without_client_addresses(client, teams, reads_b_edits_a):
     client.force_login(reads_b_edits_a)
 
     page = client.get(urls_of(teams["in_b"])["version_detail"]).content.decode()

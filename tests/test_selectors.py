@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals import selectors
-from approvals.permissions import EVERYTHING as ALL
 from approvals.display.source_id import parse_source_id
+from approvals.permissions import EVERYTHING as ALL
 from approvals.selectors import audit as audit_selectors
 from approvals.selectors.audit import AuditFilters, AuditReader
 from approvals.selectors.versions import VersionFilters
@@ -263,5 +263,6 @@ def test_audit_date_range_includes_the_whole_last_day(events):
     today = events[0].created_at.date()
 
     assert len(audit_selectors.audit_events(AuditFilters(date_from=today, date_to=today), reader=EVERY_EVENT)) == 10
-    assert len(audit_selectors.audit_events(AuditFilters(date_to=today - dt.timedelta(days=1)), reader=EVERY_EVENT)) == 0
-    assert len(audit_selectors.audit_events(AuditFilters(date_from=today + dt.timedelta(days=1)), reader=EVERY_EVENT)) == 0
+    day = dt.timedelta(days=1)
+    assert len(audit_selectors.audit_events(AuditFilters(date_to=today - day), reader=EVERY_EVENT)) == 0
+    assert len(audit_selectors.audit_events(AuditFilters(date_from=today + day), reader=EVERY_EVENT)) == 0
