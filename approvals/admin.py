@@ -1,4 +1,9 @@
-"""Django admin: workspaces (with "Sync now"), models and versions; the audit log read-only."""
+"""Django admin: workspaces (with "Sync now"), memberships (granted and revoked through the
+audited services); models, versions and the audit log read-only.
+
+No door writes around the services and the audit log (docs/architecture.md, invariant 9):
+a model and its versions mirror PAI and carry the push state, so admin only shows them;
+edits and decisions go through the dashboard's pages or the API."""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import AuditEvent, ModelVersion, RegisteredModel, Workspace
+from .models import AuditEvent, Membership, ModelVersion, RegisteredModel, Workspace
+from .services.memberships import membership_grant, membership_revoke
 from .services.workspaces import sync_request
 from .web.security import client_ip
 
@@ -21,6 +27,10 @@ class WorkspaceAdmin(admin.ModelAdmin):
     readonly_fields = ("sync_state", "sync_started_at", "last_synced_at", "sync_error", "sync_progress")
     actions = ("sync_now",)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # The audit log and the memberships name a workspace by its WorkspaceId: it never changes.
+        return (*self.readonly_fields, "workspace_id") if obj is not None else self.readonly_fields
+
     @admin.action(description="Sync now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Workspace]) -> None:
         # The same service as the API's sync: audited, queued once the event is committed.
@@ -29,8 +39,21 @@ class WorkspaceAdmin(admin.ModelAdmin):
         self.message_user(request, f"Sync queued for {queryset.count()} workspace(s).", messages.SUCCESS)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never written: no add, no change form that saves, no delete (nor its bulk action)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(RegisteredModel)
-class RegisteredModelAdmin(admin.ModelAdmin):
+class RegisteredModelAdmin(ReadOnlyAdmin):
     list_display = ("name", "model_id", "workspace", "task", "gone", "gmt_modified_time")
     list_filter = ("gone", "workspace")
     list_select_related = ("workspace",)
@@ -38,7 +61,7 @@ class RegisteredModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(ReadOnlyAdmin):
     list_display = (
         "model",
         "version_name",
@@ -53,10 +76,55 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_filter = ("approval_status", "push_state", "source_type", "framework_type", "format_type", "gone", "workspace")
     list_select_related = ("model", "workspace")
     search_fields = ("model__name", "version_name", "version_description")
-    raw_id_fields = ("model", "workspace")
     date_hierarchy = "gmt_create_time"
     # The changelist shows none of the large JSON columns.
     show_full_result_count = False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Who holds which role where. Adding and deleting go through the membership services, audited;
+    a membership is never edited in place (revoke it and grant another)."""
+
+    list_display = ("user", "role", "where", "source", "created_at")
+    list_filter = ("role", "source", "workspace")
+    list_select_related = ("user", "workspace")
+    search_fields = ("user__username", "workspace__workspace_id", "workspace__name")
+    fields = ("user", "role", "workspace")
+    autocomplete_fields = ("user",)
+
+    @admin.display(description="Workspace", ordering="workspace__workspace_id")
+    def where(self, membership: Membership) -> str:
+        return str(membership.workspace) if membership.workspace_id else "every workspace"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        granted = membership_grant(
+            user=obj.user,
+            role=obj.role,
+            workspace=obj.workspace,
+            by=request.user.get_username(),
+            client_ip=client_ip(request),
+        )
+        # The admin logs and redirects to the row the service wrote.
+        obj.pk, obj.source, obj.created_at = granted.pk, granted.source, granted.created_at
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        membership_revoke(
+            user=obj.user,
+            role=obj.role,
+            workspace=obj.workspace,
+            source=obj.source,
+            by=request.user.get_username(),
+            client_ip=client_ip(request),
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.select_related("user", "workspace"):
+            self.delete_model(request, membership)
 
 
 @admin.register(AuditEvent)

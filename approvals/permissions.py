@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -157,7 +157,9 @@ def role_required(*roles: str) -> Callable[[View], View]:
 
 def memberships_of(user: Any) -> list[dict[str, Any]]:
     """[{"workspace": WorkspaceId or None for all, "role": ..., "source": ...}] for /api/me/ and the admin."""
-    rows = Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__workspace_id", "role")
+    # Every-workspace memberships first, on SQLite and PostgreSQL alike (they sort NULLs differently).
+    by_workspace = F("workspace__workspace_id").asc(nulls_first=True)
+    rows = Membership.objects.filter(user=user).select_related("workspace").order_by(by_workspace, "role")
     return [
         {"workspace": m.workspace.workspace_id if m.workspace else None, "role": m.role, "source": m.source}
         for m in rows

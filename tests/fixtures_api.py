@@ -9,11 +9,11 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from approvals.permissions import ROLES
+from approvals.permissions import ROLES as ROLE_NAMES
 from approvals.services.tokens import api_token_create
 from tests.factories import grant, make_model, make_role_users, make_user, make_version, results_metrics
 
-ROLES = (*ROLES, "staff")
+ROLES = (*ROLE_NAMES, "staff")
 
 
 @pytest.fixture
@@ -72,6 +72,6 @@ def version(db):
 def all_groups_user(db):
     """Someone in every group and staff: the schemathesis run reaches every operation as them."""
     user = make_user("omni", staff=True)
-    for role in ROLES:
+    for role in ROLE_NAMES:
         grant(user, role)
     return user

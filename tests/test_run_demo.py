@@ -22,6 +22,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def signed_in(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    login = session.get(f"{base}/accounts/login/", timeout=10)
+    session.post(
+        f"{base}/accounts/login/",
+        data={
+            "username": username,
+            "password": f"demo-{username}-pass",
+            "csrfmiddlewaretoken": login.cookies["csrftoken"],
+        },
+        headers={"Referer": login.url},
+        timeout=10,
+    )
+    return session
+
+
 def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanly(tmp_path):
     web_port, pai_port = free_port(), free_port()
     # As `make run` starts it: DEBUG=1 and nothing else, so the demo key and the emulator's
@@ -55,20 +71,19 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
                 break
         text = "".join(output)
         assert f"The dashboard is at http://127.0.0.1:{web_port}/" in text, text
-        assert "reviewer   demo-reviewer-pass" in text and "editor     demo-editor-pass" in text
+        assert "reviewer         demo-reviewer-pass" in text and "approver of 118493 (Search & NLP)" in text
+        assert "vision-reviewer  demo-vision-reviewer-pass" in text and "editor of every workspace" in text
 
-        session = requests.Session()
-        login = session.get(f"http://127.0.0.1:{web_port}/accounts/login/", timeout=10)
-        token = login.cookies["csrftoken"]
-        session.post(
-            f"http://127.0.0.1:{web_port}/accounts/login/",
-            data={"username": "reviewer", "password": "demo-reviewer-pass", "csrfmiddlewaretoken": token},
-            headers={"Referer": login.url},
-            timeout=10,
-        )
-        queue = session.get(f"http://127.0.0.1:{web_port}/", timeout=10)
+        base = f"http://127.0.0.1:{web_port}"
+        reviewer, editor = signed_in(base, "reviewer"), signed_in(base, "editor")
+        queue = reviewer.get(f"{base}/", timeout=10)
         assert queue.status_code == 200 and "Review queue" in queue.text
-        assert "sentiment-classifier" in session.get(f"http://127.0.0.1:{web_port}/versions/?q=sentiment").text
+        assert "sentiment-classifier" in editor.get(f"{base}/versions/?q=sentiment", timeout=10).text
+        # Two teams: the reviewer reads only Search & NLP's workspace.
+        me = reviewer.get(f"{base}/api/me/", timeout=10).json()
+        assert me["memberships"] == [{"workspace": "118493", "role": "approver", "source": "manual"}]
+        assert reviewer.get(f"{base}/api/workspaces/207651", timeout=10).status_code == 404
+        assert editor.get(f"{base}/api/workspaces/207651", timeout=10).status_code == 200
     finally:
         demo.send_signal(signal.SIGTERM)
         demo.wait(30)

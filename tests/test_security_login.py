@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from approvals.services.tokens import api_token_create
 from approvals.web.security import SEEN_KEY, STARTED_KEY, client_ip
-from tests.factories import make_user, make_version
+from tests.factories import grant, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +145,7 @@ def shift(client: Client, key: str, seconds: int) -> None:
 
 @pytest.fixture
 def active(client, alice):
+    grant(alice, "viewer")  # the polled fragment is of a version she may read
     client.force_login(alice)
     assert client.get(reverse("home")).status_code == 200  # stamps the session
     return client

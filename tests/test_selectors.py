@@ -6,10 +6,13 @@ from django.test.utils import CaptureQueriesContext
 
 from approvals import selectors
 from approvals.display.source_id import parse_source_id
+from approvals.permissions import EVERYTHING as ALL
 from approvals.selectors import audit as audit_selectors
-from approvals.selectors.audit import AuditFilters
+from approvals.selectors.audit import AuditFilters, AuditReader
 from approvals.selectors.versions import VersionFilters
 from tests.factories import at, make_event, make_model, make_version, make_versions, make_workspace
+
+EVERY_EVENT = AuditReader(scope=ALL, sees_who_and_where=True)
 
 pytestmark = pytest.mark.django_db
 
@@ -91,11 +94,11 @@ def catalog():
     ],
 )
 def test_version_filters_and_search_return_exactly_the_matching_versions(catalog, filters, expected):
-    assert names(selectors.version_list(VersionFilters(**filters))) == expected
+    assert names(selectors.version_list(VersionFilters(**filters), scope=ALL)) == expected
 
 
 def test_the_workspace_filter_returns_only_that_workspaces_versions(catalog):
-    rows = selectors.version_list(VersionFilters(workspace_pk=catalog["ws2"].pk))
+    rows = selectors.version_list(VersionFilters(workspace_pk=catalog["ws2"].pk), scope=ALL)
 
     assert names(rows) == ["2.0.0_beta"]
 
@@ -114,13 +117,13 @@ def test_the_workspace_filter_returns_only_that_workspaces_versions(catalog):
     ],
 )
 def test_versions_sort_by_each_key_in_both_directions(catalog, sort, expected):
-    assert names(selectors.version_list(VersionFilters(sort=sort))) == expected
+    assert names(selectors.version_list(VersionFilters(sort=sort), scope=ALL)) == expected
 
 
 def test_a_page_is_cut_with_one_query_and_knows_whether_more_follow():
     model = make_model()
     make_versions(model, 7)
-    queryset = selectors.version_list(VersionFilters(sort="created"))
+    queryset = selectors.version_list(VersionFilters(sort="created"), scope=ALL)
 
     with CaptureQueriesContext(connection) as queries:
         first = selectors.paginate(queryset, page=1, page_size=3)
@@ -137,7 +140,7 @@ def test_a_page_is_cut_with_one_query_and_knows_whether_more_follow():
 
 def test_the_versions_page_counts_the_matches_once(catalog):
     with CaptureQueriesContext(connection) as queries:
-        page = selectors.version_page(VersionFilters(status="Pending"), page=1, page_size=1)
+        page = selectors.version_page(VersionFilters(status="Pending"), scope=ALL, page=1, page_size=1)
 
     assert page.total == 2
     assert names(page.items) == ["2.0.0_beta"] and page.has_next
@@ -149,7 +152,7 @@ def test_status_counts_come_from_one_query_and_leave_out_gone_versions(catalog):
     make_version(catalog["a1"].model, approval_status="Pending", gone=True)
 
     with CaptureQueriesContext(connection) as queries:
-        counts = selectors.status_counts()
+        counts = selectors.status_counts(scope=ALL)
 
     assert counts == {"Pending": 2, "Approved": 1, "Rejected": 1}
     assert len(queries) == 1
@@ -162,7 +165,7 @@ def test_the_queue_lists_pending_versions_still_in_pai_oldest_first_with_their_l
     make_event(catalog["a2"], action="about another version")
 
     with CaptureQueriesContext(connection) as queries:
-        page = selectors.review_queue(page=1, page_size=10)
+        page = selectors.review_queue(scope=ALL, page=1, page_size=10)
 
     assert names(page.items) == ["1.0.0", "2.0.0_beta"]
     assert (page.items[0].last_event.action, page.items[0].last_event.actor) == ("second", "alice")
@@ -175,10 +178,10 @@ def test_the_previous_version_is_the_one_created_just_before(catalog):
     later = make_version(model, version_name="1.2.0", gmt_create_time=at(100))
     same_time = make_version(model, version_name="1.2.1", gmt_create_time=at(100))
 
-    assert selectors.previous_version(catalog["a2"]) == catalog["a1"]
-    assert selectors.previous_version(catalog["a1"]) is None
-    assert selectors.previous_version(later) == catalog["a2"]
-    assert selectors.previous_version(same_time) == later
+    assert selectors.previous_version(catalog["a2"], scope=ALL) == catalog["a1"]
+    assert selectors.previous_version(catalog["a1"], scope=ALL) is None
+    assert selectors.previous_version(later, scope=ALL) == catalog["a2"]
+    assert selectors.previous_version(same_time, scope=ALL) == later
 
 
 def test_the_latest_approved_version_is_the_newest_approved_other_than_this_one(catalog):
@@ -186,9 +189,9 @@ def test_the_latest_approved_version_is_the_newest_approved_other_than_this_one(
     newer_approved = make_version(model, version_name="1.3.0", gmt_create_time=at(200), approval_status="Approved")
     make_version(model, version_name="1.4.0", gmt_create_time=at(300), approval_status="Rejected")
 
-    assert selectors.latest_approved_version(catalog["a1"]) == newer_approved
-    assert selectors.latest_approved_version(newer_approved) == catalog["a2"]
-    assert selectors.latest_approved_version(catalog["o1"]) is None
+    assert selectors.latest_approved_version(catalog["a1"], scope=ALL) == newer_approved
+    assert selectors.latest_approved_version(newer_approved, scope=ALL) == catalog["a2"]
+    assert selectors.latest_approved_version(catalog["o1"], scope=ALL) is None
 
 
 def test_the_model_page_lists_versions_newest_first_with_their_key_metrics():
@@ -196,7 +199,7 @@ def test_the_model_page_lists_versions_newest_first_with_their_key_metrics():
     make_version(model, version_name="1.0.0", gmt_create_time=at(1), metrics={"cer": 0.2})
     make_version(model, version_name="1.1.0", gmt_create_time=at(2), metrics={"cer": 0.15, "wer": 0.3})
 
-    listing = selectors.model_versions(model)
+    listing = selectors.model_versions(model, scope=ALL)
 
     assert [c.label for c in listing.columns] == ["cer", "wer"]
     assert [(r.version.version_name, r.metric_values) for r in listing.rows] == [
@@ -210,7 +213,7 @@ def test_the_history_of_a_version_is_its_events_newest_first(catalog):
     make_event(catalog["a2"], action="other version")
     make_event(catalog["a1"], action="two")
 
-    assert [e.action for e in selectors.version_history(catalog["a1"])] == ["two", "one"]
+    assert [e.action for e in selectors.version_history(catalog["a1"], reader=EVERY_EVENT)] == ["two", "one"]
 
 
 def test_a_source_id_is_split_into_region_workspace_kind_and_id():
@@ -231,10 +234,10 @@ def events():
 
 
 def test_audit_pages_go_back_and_forth_by_seq(events):
-    newest = audit_selectors.audit_page(AuditFilters(), page_size=4)
-    older = audit_selectors.audit_page(AuditFilters(), before=newest.older_than, page_size=4)
-    oldest = audit_selectors.audit_page(AuditFilters(), before=older.older_than, page_size=4)
-    back = audit_selectors.audit_page(AuditFilters(), after=oldest.newer_than, page_size=4)
+    newest = audit_selectors.audit_page(AuditFilters(), reader=EVERY_EVENT, page_size=4)
+    older = audit_selectors.audit_page(AuditFilters(), reader=EVERY_EVENT, before=newest.older_than, page_size=4)
+    oldest = audit_selectors.audit_page(AuditFilters(), reader=EVERY_EVENT, before=older.older_than, page_size=4)
+    back = audit_selectors.audit_page(AuditFilters(), reader=EVERY_EVENT, after=oldest.newer_than, page_size=4)
 
     assert [e.seq for e in newest.events] == [10, 9, 8, 7] and newest.is_newest and newest.newer_than is None
     assert [e.seq for e in older.events] == [6, 5, 4, 3]
@@ -247,7 +250,7 @@ def test_audit_filters_return_exactly_the_matching_events(events):
     make_event(other, actor="PAI", action="pai_changed")
 
     def seqs(**filters):
-        return [e.seq for e in audit_selectors.audit_events(AuditFilters(**filters))]
+        return [e.seq for e in audit_selectors.audit_events(AuditFilters(**filters), reader=EVERY_EVENT)]
 
     assert seqs(actor="user1", action="edit") == [8, 6, 2]
     assert seqs(action="decision") == [10, 7, 4, 1]
@@ -259,6 +262,7 @@ def test_audit_filters_return_exactly_the_matching_events(events):
 def test_audit_date_range_includes_the_whole_last_day(events):
     today = events[0].created_at.date()
 
-    assert len(audit_selectors.audit_events(AuditFilters(date_from=today, date_to=today))) == 10
-    assert len(audit_selectors.audit_events(AuditFilters(date_to=today - dt.timedelta(days=1)))) == 0
-    assert len(audit_selectors.audit_events(AuditFilters(date_from=today + dt.timedelta(days=1)))) == 0
+    assert len(audit_selectors.audit_events(AuditFilters(date_from=today, date_to=today), reader=EVERY_EVENT)) == 10
+    day = dt.timedelta(days=1)
+    assert len(audit_selectors.audit_events(AuditFilters(date_to=today - day), reader=EVERY_EVENT)) == 0
+    assert len(audit_selectors.audit_events(AuditFilters(date_from=today + day), reader=EVERY_EVENT)) == 0

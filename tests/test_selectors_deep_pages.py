@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals import selectors
+from approvals.permissions import EVERYTHING as ALL
 from approvals.selectors import pagination
 from approvals.selectors.versions import VersionFilters
 from tests.factories import at, make_model, make_version, make_workspace
@@ -25,7 +26,7 @@ def thirty_versions():
 
 @pytest.mark.parametrize("sort", ["-created", "created", "model", "-version"])
 def test_a_deep_page_shows_the_rows_a_plain_offset_shows(thirty_versions, monkeypatch, sort):
-    queryset = selectors.version_list(VersionFilters(sort=sort))
+    queryset = selectors.version_list(VersionFilters(sort=sort), scope=ALL)
     expected = [v.pk for v in queryset]
     monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", 5)
     for number in range(1, 5):
@@ -36,7 +37,7 @@ def test_a_deep_page_shows_the_rows_a_plain_offset_shows(thirty_versions, monkey
 
 def test_a_deep_page_costs_two_queries_and_keeps_its_related_rows(thirty_versions, monkeypatch):
     monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", 5)
-    queryset = selectors.version_list(VersionFilters(search="model-1"))
+    queryset = selectors.version_list(VersionFilters(search="model-1"), scope=ALL)
     with CaptureQueriesContext(connection) as queries:
         page = selectors.paginate(queryset, page=3, page_size=4)  # skips 8 rows: past the threshold
         names = [(v.model.name, v.workspace.name) for v in page.items]

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from approvals.display.diffs import line_diff
 from approvals.models import Workspace
+from approvals.permissions import EVERYTHING
 from approvals.web.helpers import charts_of
 from tests.factories import BASE_TIME, make_model, make_user, make_version
 
@@ -43,7 +44,7 @@ def model():
 
 
 def test_a_chart_puts_versions_in_creation_order_with_lower_values_lower_on_the_plot(model):
-    charts = charts_of(model)
+    charts = charts_of(model, scope=EVERYTHING)
 
     [group] = charts.datasets
     [chart] = group.charts

@@ -152,5 +152,5 @@ def test_the_versions_page_costs_the_same_queries_for_10_and_1000_versions_and_a
         assert len(queries_for(client, query)) == len(small), query
     large = queries_for(client, "per_page=200")
 
-    assert len(large) == 5  # session, user, workspaces, the page's rows, one count
+    assert len(large) == 6  # session, user, the user's memberships, workspaces, the page's rows, one count
     assert sum("COUNT(" in sql.upper() for sql in large) == 1

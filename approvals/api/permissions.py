@@ -1,4 +1,7 @@
-"""Who may call what. Same roles as the web pages; the services check them again."""
+"""Who may call what. Same roles as the web pages; the services check them again.
+
+These say whether the caller holds the role somewhere; whether they hold it in the
+version's workspace is get_version's to say (403; outside their workspaces, 404)."""
 
 from __future__ import annotations
 
@@ -6,30 +9,33 @@ from typing import Any
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from approvals.permissions import APPROVER, EDITOR, can_export_audit, has_role
+from approvals.permissions import APPROVER, EDITOR, can_export_audit, has_role_somewhere
 
 
 class EditorsWrite(BasePermission):
-    """Anyone signed in reads; only the editor group writes (staff is not implied, as in the services)."""
+    """Anyone signed in reads; only editors write (staff is not implied, as in the services)."""
 
-    message = "Only members of the editor group can edit versions."
+    message = "Only editors can edit versions."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return request.method in SAFE_METHODS or has_role(request.user, EDITOR)
+        return request.method in SAFE_METHODS or has_role_somewhere(request.user, EDITOR)
 
 
 class Approvers(BasePermission):
-    message = "Only members of the approver group can approve or reject versions."
+    message = "Only approvers can approve or reject versions."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return has_role(request.user, APPROVER)
+        return has_role_somewhere(request.user, APPROVER)
 
 
-class AuditReaders(BasePermission):
-    message = "Reading the audit log through the API needs the auditor role."
+class AuditExporters(BasePermission):
+    """Everyone reads the events of their workspaces as JSON (as on the audit page); the CSV
+    export, like the page's, is for auditors and staff."""
+
+    message = "Exporting the audit log as CSV needs the auditor role."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return can_export_audit(request.user)
+        return request.query_params.get("format") != "csv" or can_export_audit(request.user)
 
 
 class Staff(BasePermission):

@@ -10,7 +10,7 @@ from typing import Any
 from rest_framework import serializers
 
 from approvals.fields import EDITABLE, JSON_ATTRS, VERSION_FIELDS, Kind, VersionField
-from approvals.models import ApprovalStatus, PushState, SyncState
+from approvals.models import ApprovalStatus, MembershipSource, PushState, Role, SyncState
 from approvals.pai.fields import METRICS_MAX_CHARS, SOURCE_ID_FORMAT
 from approvals.web.forms.json_fields import parse_json_text
 
@@ -260,3 +260,15 @@ def page_of(item: type[serializers.Serializer], name: str) -> type[serializers.S
 VersionPage = page_of(VersionListItem, "VersionPage")
 ModelPage = page_of(ModelOutput, "ModelPage")
 AuditEventPage = page_of(AuditEventOutput, "AuditEventPage")
+
+
+class MembershipOutput(serializers.Serializer):
+    workspace = serializers.CharField(allow_null=True, help_text="PAI's WorkspaceId; null: every workspace.")
+    role = serializers.ChoiceField(choices=Role.values)
+    source = serializers.ChoiceField(choices=MembershipSource.values, help_text="manual, or idp (the sign-in's).")
+
+
+class MeOutput(serializers.Serializer):
+    username = serializers.CharField()
+    memberships = MembershipOutput(many=True)
+    is_staff = serializers.BooleanField(help_text="Administrators read every workspace; staff is not a role.")

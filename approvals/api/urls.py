@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from approvals.api.views import audit, models, versions, workspaces
+from approvals.api.views import audit, me, models, versions, workspaces
 
 # Path parameters carry PAI's names, as the schema shows them.
 VERSION = "models/<str:ModelId>/versions/<str:VersionName>"
@@ -21,6 +21,7 @@ def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
 
 
 urlpatterns = [
+    path("me/", me.MeApi.as_view(), name="api-me"),
     path("versions/", versions.VersionListApi.as_view(), name="api-versions"),
     path("models/", models.ModelListApi.as_view(), name="api-models"),
     path(VERSION, versions.VersionDetailApi.as_view(), name="api-version"),

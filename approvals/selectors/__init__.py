@@ -1,5 +1,6 @@
 """Reads for the pages and the API, with their query budgets; `selectors.version_page(...)` etc."""
 
+from approvals.selectors.audit import AuditReader, version_history
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, DEFERRED_JOIN_OFFSET, PAGE_SIZES, Page, paginate
 from approvals.selectors.registry import (
     ModelVersionRow,
@@ -17,12 +18,12 @@ from approvals.selectors.versions import (
     VERSION_SORTS,
     VersionFilters,
     attach_last_events,
+    compare_choices,
     latest_approved_version,
     previous_version,
     review_queue,
     status_counts,
     version_by_name,
-    version_history,
     version_list,
     version_page,
 )
@@ -34,11 +35,13 @@ __all__ = [
     "HEAVY_FIELDS",
     "PAGE_SIZES",
     "VERSION_SORTS",
+    "AuditReader",
     "ModelVersionRow",
     "ModelVersionsPage",
     "Page",
     "VersionFilters",
     "attach_last_events",
+    "compare_choices",
     "latest_approved_version",
     "model_by_id",
     "model_chart_versions",

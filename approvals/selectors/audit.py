@@ -2,6 +2,12 @@
 
 The log only grows and is read newest first, so pages are cut by seq
 (`seq < before`) rather than by OFFSET: page 1,000 costs what page 1 costs.
+
+Who reads which events is one rule for the page, a version's history, the API
+and the CSV (AuditReader): the events of the workspaces the person may read;
+events of no workspace (tokens, grants for all workspaces) only for those who
+read everything, or their own. Which parts of an event are shown is
+display/audit.py's (client addresses and token names).
 """
 
 from __future__ import annotations
@@ -9,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from approvals.models import AuditEvent
+from approvals.models import AuditEvent, ModelVersion
+from approvals.permissions import NOTHING, Scope, readable, sees_who_and_where
 
 AUDIT_PAGE_SIZE = 50
 
@@ -29,6 +37,28 @@ class AuditFilters:
     date_to: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class AuditReader:
+    """Who reads the log: what they may read and whether they see addresses and token names."""
+
+    scope: Scope
+    username: str = ""
+    sees_who_and_where: bool = False
+
+    @classmethod
+    def of(cls, user: Any) -> AuditReader:
+        if not getattr(user, "is_authenticated", False):
+            return cls(scope=NOTHING)
+        return cls(scope=readable(user), username=user.get_username(), sees_who_and_where=sees_who_and_where(user))
+
+    def visible(self, queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        """The events of `queryset` this reader may see."""
+        if self.scope.everything:
+            return queryset
+        own = Q(workspace_id="", actor=self.username) if self.username else Q(pk__in=[])
+        return queryset.filter(Q(workspace_id__in=self.scope.workspace_ids()) | own)
+
+
 def _start_of_day(day: dt.date) -> dt.datetime | None:
     """Midnight of `day` in the site's time zone ("from 3 May" means its midnight), or None
     where that moment is outside what a datetime holds in UTC (0001-01-01 east of Greenwich)."""
@@ -40,9 +70,9 @@ def _start_of_day(day: dt.date) -> dt.datetime | None:
     return moment
 
 
-def audit_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
-    """Matching events, newest first."""
-    queryset = AuditEvent.objects.all()
+def audit_events(filters: AuditFilters, *, reader: AuditReader) -> QuerySet[AuditEvent]:
+    """Matching events the reader may see, newest first."""
+    queryset = reader.visible(AuditEvent.objects.all())
     exact = {
         "workspace_id": filters.workspace_id,
         "model_id": filters.model_id,
@@ -74,10 +104,15 @@ class AuditPage:
 
 
 def audit_page(
-    filters: AuditFilters, *, before: int | None = None, after: int | None = None, page_size: int = AUDIT_PAGE_SIZE
+    filters: AuditFilters,
+    *,
+    reader: AuditReader,
+    before: int | None = None,
+    after: int | None = None,
+    page_size: int = AUDIT_PAGE_SIZE,
 ) -> AuditPage:
     """One page of events, newest first, cut by seq: after `after` (going up) or before `before`."""
-    queryset = audit_events(filters)
+    queryset = audit_events(filters, reader=reader)
     if after is not None:
         rows = list(queryset.filter(seq__gt=after).order_by("seq")[: page_size + 1])
         has_newer = len(rows) > page_size
@@ -99,6 +134,17 @@ def audit_page(
     )
 
 
-def audit_export_rows(filters: AuditFilters) -> Iterator[AuditEvent]:
-    """Every matching event, oldest first, streamed from the database in chunks."""
-    return audit_events(filters).order_by("seq").iterator(chunk_size=2000)
+def audit_export_rows(filters: AuditFilters, *, reader: AuditReader) -> Iterator[AuditEvent]:
+    """Every matching event the reader may see, oldest first, streamed from the database in chunks."""
+    return audit_events(filters, reader=reader).order_by("seq").iterator(chunk_size=2000)
+
+
+def version_events(version: ModelVersion, *, reader: AuditReader) -> QuerySet[AuditEvent]:
+    """The version's audit events the reader may see, newest first."""
+    filters = AuditFilters(model_id=version.model.model_id, version_name=version.version_name)
+    return audit_events(filters, reader=reader)
+
+
+def version_history(version: ModelVersion, *, reader: AuditReader, limit: int = 100) -> list[AuditEvent]:
+    """The version's audit events, newest first (at most `limit`)."""
+    return list(version_events(version, reader=reader)[:limit])

@@ -1,6 +1,7 @@
 """Reads of workspaces and models: the workspace list, a model with its versions, the chart data.
 
-Every read costs a fixed number of queries whatever the number of rows."""
+Every read costs a fixed number of queries whatever the number of rows, and takes the
+reader's Scope: a workspace or model outside it does not exist for them."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from django.db.models import QuerySet
 
 from approvals.display.metrics import MetricColumn, format_value, key_metric_columns, parse_metrics
 from approvals.models import ModelVersion, RegisteredModel, Workspace
+from approvals.permissions import Scope
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 
 
-def workspaces() -> list[Workspace]:
-    """Every workspace with its sync state, for filters and the page headers (few rows)."""
-    return list(Workspace.objects.order_by("name"))
+def workspaces(*, scope: Scope) -> list[Workspace]:
+    """The readable workspaces with their sync state, for filters and the page headers (few rows)."""
+    return list(scope.filter(Workspace.objects.all(), path="pk").order_by("name"))
 
 
 @dataclass
@@ -31,16 +33,21 @@ class ModelVersionsPage:
     rows: list[ModelVersionRow] = field(default_factory=list)
 
 
-def model_by_id(model_id: str) -> RegisteredModel:
-    """The model, or RegisteredModel.DoesNotExist."""
-    return RegisteredModel.objects.select_related("workspace").get(model_id=model_id)
+def model_by_id(model_id: str, *, scope: Scope) -> RegisteredModel:
+    """The model, or RegisteredModel.DoesNotExist (also when it lies outside the scope)."""
+    return scope.filter(RegisteredModel.objects.select_related("workspace")).get(model_id=model_id)
 
 
 def model_versions(
-    model: RegisteredModel, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, metric_columns: int = 8
+    model: RegisteredModel,
+    *,
+    scope: Scope,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    metric_columns: int = 8,
 ) -> ModelVersionsPage:
     """The model's versions, newest first, with their key metrics as columns."""
-    queryset = model.versions.select_related("model").order_by("-gmt_create_time", "-id")
+    queryset = scope.filter(model.versions.select_related("model")).order_by("-gmt_create_time", "-id")
     result = paginate(queryset, page=page, page_size=page_size)
     tables = [parse_metrics(version.metrics) for version in result.items]
     columns = key_metric_columns(tables, limit=metric_columns)
@@ -51,27 +58,29 @@ def model_versions(
     return ModelVersionsPage(page=result, columns=columns, rows=rows)
 
 
-def model_list(*, workspace_id: str = "") -> QuerySet[RegisteredModel]:
-    queryset = RegisteredModel.objects.select_related("workspace").defer("extra_info")
+def model_list(*, scope: Scope, workspace_id: str = "") -> QuerySet[RegisteredModel]:
+    queryset = scope.filter(RegisteredModel.objects.select_related("workspace").defer("extra_info"))
     if workspace_id:
         queryset = queryset.filter(workspace__workspace_id=workspace_id)
     return queryset
 
 
-def workspace_by_id(workspace_id: str) -> Workspace:
-    """The workspace, or Workspace.DoesNotExist."""
-    return Workspace.objects.get(workspace_id=workspace_id)
+def workspace_by_id(workspace_id: str, *, scope: Scope) -> Workspace:
+    """The workspace, or Workspace.DoesNotExist (also when it lies outside the scope)."""
+    return scope.filter(Workspace.objects.all(), path="pk").get(workspace_id=workspace_id)
 
 
 # A chart past this many points is a smear; the newest versions matter most.
 CHART_VERSIONS = 40
 
 
-def model_chart_versions(model: RegisteredModel, *, limit: int = CHART_VERSIONS) -> tuple[list[ModelVersion], bool]:
+def model_chart_versions(
+    model: RegisteredModel, *, scope: Scope, limit: int = CHART_VERSIONS
+) -> tuple[list[ModelVersion], bool]:
     """The model's newest `limit` versions, oldest first, with only what the chart needs (one query)."""
     rows = list(
-        model.versions.only("id", "version_name", "approval_status", "gmt_create_time", "metrics", "model_id").order_by(
-            "-gmt_create_time", "-id"
-        )[: limit + 1]
+        scope.filter(model.versions.all())
+        .only("id", "version_name", "approval_status", "gmt_create_time", "metrics", "model_id")
+        .order_by("-gmt_create_time", "-id")[: limit + 1]
     )
     return list(reversed(rows[:limit])), len(rows) > limit

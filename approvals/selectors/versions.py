@@ -3,7 +3,10 @@
 Every listing costs a fixed number of queries whatever its page size: rows come
 with select_related, and what a row needs from other tables (its last audit
 event) is fetched for the whole page in one query. Pages are cut with LIMIT
-page_size + 1, so knowing whether there is a next page never needs a COUNT."""
+page_size + 1, so knowing whether there is a next page never needs a COUNT.
+
+Every read takes the reader's Scope (permissions.readable): what lies outside it
+does not exist for them (docs/architecture.md, invariant 9)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
+from approvals.permissions import Scope
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 
 # The JSON columns are large and a listing shows none of them.
@@ -43,8 +47,8 @@ class VersionFilters:
     sort: str = DEFAULT_VERSION_SORT
 
 
-def version_list(filters: VersionFilters) -> QuerySet[ModelVersion]:
-    queryset = ModelVersion.objects.select_related("model", "workspace").defer(*HEAVY_FIELDS)
+def version_list(filters: VersionFilters, *, scope: Scope) -> QuerySet[ModelVersion]:
+    queryset = scope.filter(ModelVersion.objects.select_related("model", "workspace").defer(*HEAVY_FIELDS))
     exact = {
         "workspace_id": filters.workspace_pk,
         "model__model_id": filters.model_id,
@@ -64,23 +68,26 @@ def version_list(filters: VersionFilters) -> QuerySet[ModelVersion]:
     return queryset.order_by(*(f"-{c}" if descending else c for c in columns))
 
 
-def version_page(filters: VersionFilters, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
+def version_page(filters: VersionFilters, *, scope: Scope, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
     """A page of the versions listing plus one COUNT of the matching rows."""
-    queryset = version_list(filters)
+    queryset = version_list(filters, scope=scope)
     result = paginate(queryset, page=page, page_size=page_size)
     # The only count of the page; ordering is dropped so it is a plain COUNT(*).
     result.total = queryset.order_by().count()
     return result
 
 
-def status_counts() -> dict[str, int]:
+def status_counts(*, scope: Scope) -> dict[str, int]:
     """Versions per approval status (gone ones aside), in one aggregate query.
 
     COUNT(*) grouped by status is an index-only scan of version_status_gone_idx;
     at 100,000 versions that is about a third of the time of reading the table.
     """
     counts = dict(
-        ModelVersion.objects.filter(gone=False).order_by().values_list("approval_status").annotate(n=Count("*"))
+        scope.filter(ModelVersion.objects.filter(gone=False))
+        .order_by()
+        .values_list("approval_status")
+        .annotate(n=Count("*"))
     )
     return {status: counts.get(status, 0) for status in ApprovalStatus.values}
 
@@ -104,9 +111,9 @@ def attach_last_events(versions: Sequence[ModelVersion]) -> None:
         version.last_event = by_pair.get((version.model.model_id, version.version_name))
 
 
-def review_queue(*, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
+def review_queue(*, scope: Scope, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
     """Pending versions that PAI still lists, oldest first, each with its last change."""
-    queryset = (
+    queryset = scope.filter(
         ModelVersion.objects.select_related("model", "workspace")
         .defer(*HEAVY_FIELDS)
         .filter(approval_status=ApprovalStatus.PENDING, gone=False)
@@ -117,16 +124,16 @@ def review_queue(*, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
     return result
 
 
-def version_by_name(model_id: str, version_name: str) -> ModelVersion:
-    """The version, or ModelVersion.DoesNotExist."""
-    return ModelVersion.objects.select_related("model", "workspace").get(
+def version_by_name(model_id: str, version_name: str, *, scope: Scope) -> ModelVersion:
+    """The version, or ModelVersion.DoesNotExist (also when it lies outside the scope)."""
+    return scope.filter(ModelVersion.objects.select_related("model", "workspace")).get(
         model__model_id=model_id, version_name=version_name
     )
 
 
-def previous_version(version: ModelVersion) -> ModelVersion | None:
+def previous_version(version: ModelVersion, *, scope: Scope) -> ModelVersion | None:
     """The model's version created just before this one (GmtCreateTime, then id)."""
-    siblings = ModelVersion.objects.filter(model_id=version.model_id).exclude(pk=version.pk)
+    siblings = scope.filter(ModelVersion.objects.filter(model_id=version.model_id)).exclude(pk=version.pk)
     if version.gmt_create_time is None:
         earlier = siblings.filter(gmt_create_time__isnull=True, id__lt=version.id)
     else:
@@ -140,10 +147,10 @@ def previous_version(version: ModelVersion) -> ModelVersion | None:
     return found
 
 
-def latest_approved_version(version: ModelVersion) -> ModelVersion | None:
+def latest_approved_version(version: ModelVersion, *, scope: Scope) -> ModelVersion | None:
     """The model's newest Approved version other than this one."""
     found = (
-        ModelVersion.objects.filter(model_id=version.model_id, approval_status=ApprovalStatus.APPROVED)
+        scope.filter(ModelVersion.objects.filter(model_id=version.model_id, approval_status=ApprovalStatus.APPROVED))
         .exclude(pk=version.pk)
         .order_by("-gmt_create_time", "-id")
         .first()
@@ -153,10 +160,11 @@ def latest_approved_version(version: ModelVersion) -> ModelVersion | None:
     return found
 
 
-def version_history(version: ModelVersion, *, limit: int = 100) -> list[AuditEvent]:
-    """The version's audit events, newest first (at most `limit`)."""
+def compare_choices(version: ModelVersion, *, scope: Scope, limit: int) -> list[ModelVersion]:
+    """The model's other versions for the compare page's picker, newest first (one query)."""
     return list(
-        AuditEvent.objects.filter(model_id=version.model.model_id, version_name=version.version_name).order_by("-seq")[
-            :limit
-        ]
+        scope.filter(ModelVersion.objects.filter(model_id=version.model_id))
+        .exclude(pk=version.pk)
+        .only("id", "version_name", "approval_status", "gmt_create_time", "model_id")
+        .order_by("-gmt_create_time", "-id")[:limit]
     )

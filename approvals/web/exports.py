@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from typing import Any
 
+from approvals.display.audit import shown_events
 from approvals.selectors import audit as audit_selectors
 from approvals.services.audit import HASHED_FIELDS
 
@@ -26,10 +28,13 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def csv_lines(filters: audit_selectors.AuditFilters) -> Iterator[str]:
+def csv_lines(filters: audit_selectors.AuditFilters, *, user: Any) -> Iterator[str]:
+    """The events `user` may read, under the same rule and masking as the audit page."""
+    reader = audit_selectors.AuditReader.of(user)
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
-    for event in audit_selectors.audit_export_rows(filters):
+    rows = audit_selectors.audit_export_rows(filters, reader=reader)
+    for event in shown_events(rows, reveal=reader.sees_who_and_where):
         yield writer.writerow(
             [
                 str(event.seq),

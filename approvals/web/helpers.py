@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -12,13 +14,28 @@ from approvals import selectors
 from approvals.display.charts import MetricCharts, metric_charts
 from approvals.errors import ApplicationError
 from approvals.models import ModelVersion, RegisteredModel
+from approvals.permissions import Scope, has_any_role, readable
 
 
-def version_or_404(model_id: str, version_name: str) -> ModelVersion:
+def version_or_404(model_id: str, version_name: str, *, user: Any, roles: Iterable[str] = ()) -> ModelVersion:
+    """The version the user may read, or 404 (outside their workspaces it does not exist for them).
+
+    With `roles`: 403 unless the user holds one of them in the version's workspace.
+    """
+    if "\x00" in model_id or "\x00" in version_name:
+        # NUL cannot be in a PAI identifier, and PostgreSQL refuses it in a query.
+        raise Http404(_("No such model version."))
     try:
-        return selectors.version_by_name(model_id, version_name)
+        version = selectors.version_by_name(model_id, version_name, scope=readable(user))
     except ModelVersion.DoesNotExist:
         raise Http404(_("No such model version.")) from None
+    roles = tuple(roles)
+    if roles and not has_any_role(user, roles, version.workspace):
+        raise PermissionDenied(
+            _("This needs the %(roles)s role in workspace %(workspace)s.")
+            % {"roles": " or ".join(roles), "workspace": version.workspace.workspace_id}
+        )
+    return version
 
 
 def to_detail(version: ModelVersion) -> HttpResponse:
@@ -34,7 +51,7 @@ def status_for(form_is_valid: bool) -> int:
     return 200 if form_is_valid else 400
 
 
-def charts_of(model: RegisteredModel, *, current: ModelVersion | None = None) -> MetricCharts:
+def charts_of(model: RegisteredModel, *, scope: Scope, current: ModelVersion | None = None) -> MetricCharts:
     """The model's metric charts over its recent versions, `current` marked."""
-    versions, truncated = selectors.model_chart_versions(model)
+    versions, truncated = selectors.model_chart_versions(model, scope=scope)
     return metric_charts(versions, truncated=truncated, current=current)

@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 from approvals.api import serializers
 from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
-from approvals.api.permissions import AuditReaders
+from approvals.api.permissions import AuditExporters
 from approvals.api.schema import CURSOR, HEADERS, PER_PAGE, errors
+from approvals.display.audit import shown_events
 from approvals.selectors import audit as audit_selectors
 from approvals.web.exports import csv_lines
 from approvals.web.forms.filters import AuditFilterForm, cursor_form
@@ -24,12 +25,14 @@ FORMATS = ("json", "csv")
 
 
 class AuditApi(APIView):
-    permission_classes = [*APIView.permission_classes, AuditReaders]
+    permission_classes = [*APIView.permission_classes, AuditExporters]
 
     @extend_schema(
         operation_id="audit_list",
         tags=["audit"],
         summary="The audit log with the audit page's filters: JSON pages (newest first) or all of it as CSV",
+        description="The events of the workspaces you may read (and your own); client addresses and token names "
+        "only for auditors and staff. The CSV export needs the auditor role (or staff).",
         parameters=[
             OpenApiParameter("workspace", str, description="WorkspaceId."),
             OpenApiParameter("model", str, description="ModelId."),
@@ -56,16 +59,19 @@ class AuditApi(APIView):
         if output not in FORMATS:
             raise ValidationError({"format": [f"format must be one of {', '.join(FORMATS)}."]})
         if output == "csv":
-            response = StreamingHttpResponse(csv_lines(form.filters()), content_type="text/csv; charset=utf-8")
+            lines = csv_lines(form.filters(), user=request.user)
+            response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
             stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
             response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
             return response
+        reader = audit_selectors.AuditReader.of(request.user)
         page = cursor_page(
-            audit_selectors.audit_events(form.filters()),
+            audit_selectors.audit_events(form.filters(), reader=reader),
             Ordering(paths=("seq",), descending=True),
             request=request,
             cursor=paging.cleaned_data["cursor"],
             page_size=paging.page_size,
         )
-        rows = serializers.AuditEventOutput(page.items, many=True).data
+        shown = list(shown_events(page.items, reveal=reader.sees_who_and_where))
+        rows = serializers.AuditEventOutput(shown, many=True).data
         return Response({"next": page.next_url, "previous": page.previous_url, "results": rows})

@@ -11,6 +11,7 @@ from approvals.api import serializers
 from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
 from approvals.api.schema import CURSOR, HEADERS, PER_PAGE, errors
+from approvals.permissions import readable
 from approvals.selectors import registry as queries
 from approvals.web.forms.filters import cursor_form
 
@@ -26,7 +27,7 @@ class ModelListApi(APIView):
     def get(self, request: Request) -> Response:
         paging = valid(cursor_form(request.query_params, with_workspace=True))
         page = cursor_page(
-            queries.model_list(workspace_id=paging.cleaned_data["workspace"]),
+            queries.model_list(scope=readable(request.user), workspace_id=paging.cleaned_data["workspace"]),
             Ordering(paths=("name", "id"), descending=False),
             request=request,
             cursor=paging.cleaned_data["cursor"],

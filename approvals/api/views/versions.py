@@ -3,6 +3,11 @@ service, answer. Every rule is the services'; their errors become statuses in ap
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -15,11 +20,12 @@ from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
 from approvals.api.permissions import Approvers, EditorsWrite
 from approvals.api.schema import CURSOR, ETAG, HEADERS, IF_MATCH, IF_MATCH_DECISION, PATH, PER_PAGE, errors
+from approvals.display.audit import shown_events
 from approvals.errors import PreconditionFailed, PreconditionRequired, StaleEdit
 from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
 from approvals.models import Approval, ApprovalStatus, ModelVersion, SourceType
+from approvals.permissions import APPROVER, EDITOR, has_any_role, readable
 from approvals.selectors import audit as audit_selectors
-from approvals.selectors.audit import AuditFilters
 from approvals.selectors.policies import policy_of
 from approvals.selectors.versions import VERSION_SORTS
 from approvals.web.forms.filters import VERSION_SORT_CHOICES, VersionFilterForm, cursor_form
@@ -32,18 +38,23 @@ def etag(version: ModelVersion) -> str:
     return f'"{version.revision}"'
 
 
-def get_version(model_id: str, version_name: str) -> ModelVersion:
+def get_version(model_id: str, version_name: str, *, user: Any, roles: Iterable[str] = ()) -> ModelVersion:
+    """The version the caller may read, or 404 (outside their workspaces it does not exist for them);
+    with `roles`, 403 unless the caller holds one of them in the version's workspace."""
     # NUL cannot be in a PAI identifier, and PostgreSQL refuses it in a query.
     if "\x00" in model_id or "\x00" in version_name:
         raise Http404
     try:
-        return (
-            ModelVersion.objects.select_related("model", "workspace")
-            .prefetch_related("approvals__approver")
-            .get(model__model_id=model_id, version_name=version_name)
-        )
+        version = selectors.version_by_name(model_id, version_name, scope=readable(user))
     except ModelVersion.DoesNotExist:
         raise Http404 from None
+    prefetch_related_objects([version], "approvals__approver")
+    roles = tuple(roles)
+    if roles and not has_any_role(user, roles, version.workspace):
+        raise PermissionDenied(
+            f"This needs the {' or '.join(roles)} role in workspace {version.workspace.workspace_id}."
+        )
+    return version
 
 
 def base_revision(request: Request, version: ModelVersion) -> int:
@@ -88,7 +99,8 @@ class VersionListApi(APIView):
         responses={200: serializers.VersionPage, **errors(400)},
     )
     def get(self, request: Request) -> Response:
-        form = valid(VersionFilterForm(request.query_params, workspaces=selectors.workspaces()))
+        scope = readable(request.user)
+        form = valid(VersionFilterForm(request.query_params, workspaces=selectors.workspaces(scope=scope)))
         paging = valid(cursor_form(request.query_params))
         filters = form.filters()
         sort = filters.sort if filters.sort.lstrip("-") in VERSION_SORTS else selectors.DEFAULT_VERSION_SORT
@@ -96,7 +108,7 @@ class VersionListApi(APIView):
             paths=(*VERSION_SORTS[sort.lstrip("-")],), descending=sort.startswith("-"), nullable=NULLABLE
         )
         page = cursor_page(
-            selectors.version_list(filters),
+            selectors.version_list(filters, scope=scope),
             ordering,
             request=request,
             cursor=paging.cleaned_data["cursor"],
@@ -121,7 +133,7 @@ class VersionDetailApi(APIView):
         responses={200: serializers.VersionOutput, **errors(404)},
     )
     def get(self, request: Request, ModelId: str, VersionName: str) -> Response:
-        return self._answer(request, get_version(ModelId, VersionName))
+        return self._answer(request, get_version(ModelId, VersionName, user=request.user))
 
     @extend_schema(
         operation_id="version_edit",
@@ -134,7 +146,7 @@ class VersionDetailApi(APIView):
         responses={200: serializers.VersionOutput, **errors(400, 404, 409, 412, 413, 415)},
     )
     def patch(self, request: Request, ModelId: str, VersionName: str) -> Response:
-        version = get_version(ModelId, VersionName)
+        version = get_version(ModelId, VersionName, user=request.user, roles=(EDITOR,))
         body = serializers.VersionPatchInput(data=request.data)
         body.is_valid(raise_exception=True)
         base = base_revision(request, version)
@@ -150,7 +162,7 @@ class VersionDetailApi(APIView):
             if "If-Match" in request.headers:
                 raise PreconditionFailed(exc.message, changed=exc.changed) from None
             raise
-        return self._answer(request, get_version(ModelId, VersionName))
+        return self._answer(request, get_version(ModelId, VersionName, user=request.user))
 
 
 class VersionDecisionApi(APIView):
@@ -171,7 +183,7 @@ class VersionDecisionApi(APIView):
         responses={200: serializers.DecisionOutput, **errors(400, 404, 412, 413, 415, 428)},
     )
     def post(self, request: Request, ModelId: str, VersionName: str) -> Response:
-        version = get_version(ModelId, VersionName)
+        version = get_version(ModelId, VersionName, user=request.user, roles=(APPROVER,))
         body = serializers.DecisionInput(data=request.data)
         body.is_valid(raise_exception=True)
         header = request.headers.get("If-Match", "").strip()
@@ -191,7 +203,7 @@ class VersionDecisionApi(APIView):
             )
         except StaleEdit as exc:
             raise PreconditionFailed(exc.message, changed=exc.changed) from None
-        version = get_version(ModelId, VersionName)
+        version = get_version(ModelId, VersionName, user=request.user)
         data = {
             "outcome": "approval_recorded" if isinstance(outcome, Approval) else "decided",
             "approvals": version.approvals.filter(dismissed_at__isnull=True).count(),
@@ -210,11 +222,10 @@ class VersionHistoryApi(APIView):
         responses={200: serializers.AuditEventPage, **errors(400, 404)},
     )
     def get(self, request: Request, ModelId: str, VersionName: str) -> Response:
-        version = get_version(ModelId, VersionName)
+        version = get_version(ModelId, VersionName, user=request.user)
         paging = valid(cursor_form(request.query_params))
-        events = audit_selectors.audit_events(
-            AuditFilters(model_id=version.model.model_id, version_name=version.version_name)
-        )
+        reader = audit_selectors.AuditReader.of(request.user)
+        events = audit_selectors.version_events(version, reader=reader)
         page = cursor_page(
             events,
             Ordering(paths=("seq",), descending=True),
@@ -222,5 +233,6 @@ class VersionHistoryApi(APIView):
             cursor=paging.cleaned_data["cursor"],
             page_size=paging.page_size,
         )
-        rows = serializers.AuditEventOutput(page.items, many=True).data
+        shown = list(shown_events(page.items, reveal=reader.sees_who_and_where))
+        rows = serializers.AuditEventOutput(shown, many=True).data
         return Response({"next": page.next_url, "previous": page.previous_url, "results": rows})

@@ -13,6 +13,7 @@ from approvals.api import serializers
 from approvals.api.permissions import Staff
 from approvals.api.schema import HEADERS, errors
 from approvals.models import Workspace
+from approvals.permissions import readable
 from approvals.selectors import registry as queries
 from approvals.services.workspaces import sync_request
 from approvals.web.security import client_ip
@@ -60,7 +61,7 @@ class WorkspaceDetailApi(APIView):
         if "\x00" in WorkspaceId:
             raise Http404
         try:
-            workspace = queries.workspace_by_id(WorkspaceId)
+            workspace = queries.workspace_by_id(WorkspaceId, scope=readable(request.user))
         except Workspace.DoesNotExist:
             raise Http404 from None
         return Response(serializers.WorkspaceOutput(workspace, context={"request": request}).data)

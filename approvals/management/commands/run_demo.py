@@ -17,12 +17,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from approvals.management.commands.create_demo_users import DEMO_USERS, demo_password
+from approvals.management.commands.create_demo_users import DEMO_USERS, DEMO_WORKSPACE_NAMES, demo_password, demo_role
 from approvals.models import Workspace
-from approvals.pai.emulator.seed import WORKSPACES as DEMO_WORKSPACES
 
 ROOT = Path(settings.BASE_DIR)
-DEMO_WORKSPACE_NAMES = ("Search & NLP", "Vision", "Speech & Recsys")
 
 
 def port_open(host: str, port: int) -> bool:
@@ -75,7 +73,7 @@ class Command(BaseCommand):
                 children.append(emulator)
                 wait_for_port("127.0.0.1", emulator_port, "The emulator", emulator)
                 self._allow_endpoint(settings.PAI_ENDPOINT)
-                for workspace_id, name in zip(DEMO_WORKSPACES, DEMO_WORKSPACE_NAMES, strict=False):
+                for workspace_id, name in DEMO_WORKSPACE_NAMES.items():
                     Workspace.objects.get_or_create(workspace_id=workspace_id, defaults={"name": name})
             call_command("create_demo_users", stdout=open(var / "demo-users.log", "w"))  # noqa: SIM115
             self.stdout.write("Syncing PAI into the dashboard …")
@@ -123,8 +121,9 @@ class Command(BaseCommand):
 
     def _banner(self, url: str, using_emulator: bool) -> None:
         lines = ["", f"The dashboard is at {url}", "", "Demo logins (user / password / role):"]
-        for username, (group, _admin) in DEMO_USERS.items():
-            lines.append(f"  {username:<10} {demo_password(username):<22} {group or 'administrator'}")
+        for username in DEMO_USERS:
+            lines.append(f"  {username:<16} {demo_password(username):<28} {demo_role(username)}")
+        lines.append("Each team's approvers see and decide only their workspace; compare reviewer and vision-reviewer.")
         if using_emulator:
             lines += [
                 "",

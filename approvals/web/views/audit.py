@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from approvals.display.audit import shown_events
 from approvals.permissions import AUDITOR, STAFF, can_export_audit, role_required
 from approvals.selectors import audit as audit_selectors
 from approvals.web.exports import csv_lines
@@ -21,9 +22,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     valid = form.is_valid()
     page = None
     if valid:
+        reader = audit_selectors.AuditReader.of(request.user)
         page = audit_selectors.audit_page(
-            form.filters(), before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
+            form.filters(), reader=reader, before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
         )
+        page.events = list(shown_events(page.events, reveal=reader.sees_who_and_where))
     context = {"form": form, "page": page, "can_export": can_export_audit(request.user)}
     return render(request, "approvals/audit_log.html", context, status=status_for(valid))
 
@@ -38,7 +41,9 @@ def audit_export(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    response = StreamingHttpResponse(csv_lines(form.filters()), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(form.filters(), user=request.user), content_type="text/csv; charset=utf-8"
+    )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response

@@ -49,7 +49,7 @@ def _pending_changes(version: ModelVersion) -> list[dict[str, Any]]:
 @require_http_methods(["GET", "POST"])
 def version_decide(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """GET ?status=Approved|Rejected: what is being decided, and the confirmation. POST: decide."""
-    version = version_or_404(model_id, version_name)
+    version = version_or_404(model_id, version_name, user=request.user, roles=(APPROVER,))
     status_code = 200
     stale: list[dict[str, str]] = []
     if request.method == "POST":

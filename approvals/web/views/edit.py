@@ -55,7 +55,7 @@ def _stale(
 @require_http_methods(["GET", "POST"])
 def version_edit(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """GET: the form. POST: preview the changes; POST with confirm=1: save them."""
-    version = version_or_404(model_id, version_name)
+    version = version_or_404(model_id, version_name, user=request.user, roles=(EDITOR,))
     current, revision = version.pai_values(), version.revision
     context: dict[str, Any] = {"version": version, "model": version.model}
     if request.method == "GET":

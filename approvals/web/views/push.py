@@ -23,7 +23,7 @@ from approvals.web.version_context import conflict_rows, push_state_context
 @require_http_methods(["GET", "POST"])
 def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """Choose per field: keep PAI's value or apply the dashboard's."""
-    version = version_or_404(model_id, version_name)
+    version = version_or_404(model_id, version_name, user=request.user, roles=(EDITOR, APPROVER))
     form = ConflictForm(request.POST if request.method == "POST" else None, conflict=version.conflict or {})
     status_code = 200
     if request.method == "POST":
@@ -54,7 +54,7 @@ def version_resolve_conflict(request: HttpRequest, model_id: str, version_name: 
 @role_required(EDITOR, APPROVER)
 @require_POST
 def version_retry_push(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
-    version = version_or_404(model_id, version_name)
+    version = version_or_404(model_id, version_name, user=request.user, roles=(EDITOR, APPROVER))
     try:
         services.version_retry_push(version_id=version.pk, user=request.user, revision=_shown_revision(request))
     except ApplicationError as exc:
@@ -67,7 +67,7 @@ def version_retry_push(request: HttpRequest, model_id: str, version_name: str) -
 @login_required
 def version_push_state(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     """The push-state partial alone (or just the badge, ?part=badge), for the page's polling."""
-    version = version_or_404(model_id, version_name)
+    version = version_or_404(model_id, version_name, user=request.user)
     if request.GET.get("part") == "badge":
         context = {"version": version, "state": version.push_state, "poll": True}
         return render(request, "approvals/_push_badge.html", context)

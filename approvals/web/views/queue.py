@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from approvals import selectors
+from approvals.permissions import readable
 from approvals.web.forms.filters import PageForm
 from approvals.web.helpers import status_for
 
@@ -15,6 +16,12 @@ from approvals.web.helpers import status_for
 def review_queue(request: HttpRequest) -> HttpResponse:
     form = PageForm(request.GET)
     valid = form.is_valid()
-    page = selectors.review_queue(page=form.page_number) if valid else None
-    context = {"form": form, "page": page, "counts": selectors.status_counts(), "workspaces": selectors.workspaces()}
+    scope = readable(request.user)
+    page = selectors.review_queue(scope=scope, page=form.page_number) if valid else None
+    context = {
+        "form": form,
+        "page": page,
+        "counts": selectors.status_counts(scope=scope),
+        "workspaces": selectors.workspaces(scope=scope),
+    }
     return render(request, "approvals/queue.html", context, status=status_for(valid))

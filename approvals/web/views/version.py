@@ -9,23 +9,28 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from approvals import selectors
+from approvals.display.audit import shown_events
 from approvals.display.history import event_changes
 from approvals.display.labels import field_label
 from approvals.display.metrics import compare_metrics, parse_metrics
 from approvals.display.source_id import parse_source_id
 from approvals.fields import SPECS
 from approvals.models import ModelVersion
+from approvals.permissions import readable
 from approvals.web.helpers import charts_of, version_or_404
 from approvals.web.version_context import version_actions_context
 
 
 @login_required
 def version_detail(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
-    version = version_or_404(model_id, version_name)
-    previous = selectors.previous_version(version)
-    approved = selectors.latest_approved_version(version)
+    version = version_or_404(model_id, version_name, user=request.user)
+    scope = readable(request.user)
+    previous = selectors.previous_version(version, scope=scope)
+    approved = selectors.latest_approved_version(version, scope=scope)
     others = [parse_metrics(v.metrics) if v is not None else None for v in (previous, approved)]
-    history = [(event, *event_changes(event)) for event in selectors.version_history(version, limit=100)]
+    reader = selectors.AuditReader.of(request.user)
+    events = selectors.version_history(version, reader=reader, limit=100)
+    history = [(event, *event_changes(event)) for event in shown_events(events, reveal=reader.sees_who_and_where)]
     context = {
         **version_actions_context(request, version),
         "version": version,
@@ -34,7 +39,7 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "approved": approved,
         "previous_url": _version_url(previous),
         "approved_url": _version_url(approved),
-        "charts": charts_of(version.model, current=version),
+        "charts": charts_of(version.model, scope=scope, current=version),
         "metric_rows": compare_metrics(parse_metrics(version.metrics), others),
         "specs": [(field_label(f.name), getattr(version, f.attr)) for f in SPECS],
         "source": parse_source_id(version.source_id),

@@ -7,15 +7,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from approvals import selectors
+from approvals.permissions import readable
 from approvals.web.forms.filters import VersionFilterForm
 from approvals.web.helpers import status_for
 
 
 @login_required
 def version_list(request: HttpRequest) -> HttpResponse:
-    workspaces = selectors.workspaces()
+    scope = readable(request.user)
+    # The workspace filter offers only the readable ones; another WorkspaceId is an invalid choice.
+    workspaces = selectors.workspaces(scope=scope)
     form = VersionFilterForm(request.GET, workspaces=workspaces)
     valid = form.is_valid()
-    page = selectors.version_page(form.filters(), page=form.page_number, page_size=form.page_size) if valid else None
+    page = None
+    if valid:
+        page = selectors.version_page(form.filters(), scope=scope, page=form.page_number, page_size=form.page_size)
     context = {"form": form, "page": page, "workspaces": workspaces}
     return render(request, "approvals/version_list.html", context, status=status_for(valid))
