@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from . import admin_policies  # noqa: F401  (registers the policy, gate and waiver admins)
 from .models import AuditEvent, ModelVersion, RegisteredModel, Workspace
 from .services.workspaces import sync_request
 from .web.security import client_ip
