@@ -29,9 +29,9 @@ GATE_KEYS = ("metric", "dataset", "higher_is_better", "max_regression")
 REASON_MAX = 4000
 
 
-def _staff_only(user: Any, what: str) -> None:
+def _staff_only(user: Any, refusal: str) -> None:
     if not has_role(user, STAFF):
-        raise ApplicationError(_("Only administrators (staff) can %(what)s.") % {"what": what})
+        raise ApplicationError(refusal)
 
 
 def _bool(values: dict[str, Any], name: str, field: str) -> bool:
@@ -145,7 +145,7 @@ def policy_update(
 
     A change that changes nothing writes no event.
     """
-    _staff_only(user, _("change a workspace's policy"))
+    _staff_only(user, _("Only administrators (staff) can change a workspace's policy."))
     clean = policy_check(values)
     with transaction.atomic():
         # One writer per workspace at a time: the event's "before" is what this change replaced.
@@ -169,7 +169,7 @@ def policy_update(
 
 def gate_waive(*, version_id: int, gate_id: int, user: Any, reason: str, client_ip: str | None = None) -> GateWaiver:
     """Let one version pass one failing gate of its workspace, with a reason (audited)."""
-    _staff_only(user, _("waive a metric gate"))
+    _staff_only(user, _("Only administrators (staff) can waive a metric gate."))
     if not isinstance(reason, str) or not has_visible_text(reason):
         raise ApplicationError(_("Say why this gate is waived."), field="reason")
     reason = reason.strip()
