@@ -49,6 +49,8 @@ ROLE_ONLY = {
     "audit_export",
     "api-version-decision",
     "api-sync",
+    "version_gate_waive",
+    "api-workspace-policy",
 }
 # Only the owner of the object may act on it.
 OWNER_ONLY = {"token_revoke"}
@@ -83,6 +85,7 @@ def world():
         "<str:VersionName>": version.version_name,
         "<str:WorkspaceId>": version.model.workspace.workspace_id,
         "<int:token_id>": str(token.pk),
+        "<int:gate_id>": "1",
         "^.*$": "no-such-thing",
     }
     urls = {}

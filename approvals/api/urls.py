@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from approvals.api.views import audit, me, models, versions, workspaces
+from approvals.api.views import audit, me, models, policies, versions, workspaces
 
 # Path parameters carry PAI's names, as the schema shows them.
 VERSION = "models/<str:ModelId>/versions/<str:VersionName>"
@@ -30,6 +30,7 @@ urlpatterns = [
     path("audit/", audit.AuditApi.as_view(), name="api-audit"),
     path("sync/", workspaces.SyncApi.as_view(), name="api-sync"),
     path("workspaces/<str:WorkspaceId>", workspaces.WorkspaceDetailApi.as_view(), name="api-workspace"),
+    path("workspaces/<str:WorkspaceId>/policy", policies.WorkspacePolicyApi.as_view(), name="api-workspace-policy"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's script is served from ?script (no inline script, the CSP holds);
     # its own inline styles need style-src 'unsafe-inline' on this one page.

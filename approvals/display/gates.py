@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from approvals.display.metrics import MetricTable, is_number, parse_metrics
+from approvals.display.metrics import MetricTable, format_value, is_number, parse_metrics
 
 PASS, FAIL = "pass", "fail"
 NO_BASELINE, MISSING, WAIVED = "no baseline", "missing", "waived"
@@ -38,6 +38,29 @@ class GateResult:
             return None
         change = self.value - self.baseline
         return -change if self.gate.higher_is_better else change
+
+    @property
+    def value_display(self) -> str:
+        return shown(self.value)
+
+    @property
+    def baseline_display(self) -> str:
+        return shown(self.baseline)
+
+    @property
+    def regression_display(self) -> str:
+        return shown(self.regression)
+
+    @property
+    def allowed_display(self) -> str:
+        return shown(float(self.gate.max_regression))
+
+
+def shown(number: float | None) -> str:
+    """A gate's number as the page prints it: whole numbers without ".0", others to six digits."""
+    if number is None:
+        return ""
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else format_value(number)
 
 
 def _value(table: MetricTable, gate: Any) -> float | None:

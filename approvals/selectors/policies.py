@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.conf import settings
 
@@ -68,3 +69,29 @@ def gate_results(version: ModelVersion, policy: Policy) -> list[GateResult]:
     baseline = gate_baseline(version)
     waivers = GateWaiver.objects.filter(version=version).select_related("waived_by")
     return evaluate_all(policy.gates, version.metrics, baseline.metrics if baseline else None, waivers)
+
+
+def policy_values(workspace: Workspace) -> dict[str, Any]:
+    """The workspace's stored rules as the API and the audit log state them (two queries).
+
+    `required_approvers` is None where the setting decides; no policy row reads as the defaults.
+    """
+    row = WorkspacePolicy.objects.filter(workspace=workspace).first()
+    gates = MetricGate.objects.filter(workspace=workspace).order_by("metric", "dataset", "pk")
+    return {
+        "required_approvers": row.required_approvers if row else None,
+        "separation_of_duties": row.separation_of_duties if row else settings.APPROVALS_SEPARATION_OF_DUTIES,
+        "reason_required_on_approval": row.reason_required_on_approval if row else False,
+        "editable_after_decision": list(row.editable_after_decision or ())
+        if row
+        else list(DEFAULT_EDITABLE_AFTER_DECISION),
+        "gates": [
+            {
+                "metric": gate.metric,
+                "dataset": gate.dataset,
+                "higher_is_better": gate.higher_is_better,
+                "max_regression": gate.max_regression,
+            }
+            for gate in gates
+        ],
+    }

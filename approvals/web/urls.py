@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from approvals.web.views import audit, compare, decide, edit, live, model, push, queue, tokens, version, versions
+from approvals.web.views import audit, compare, decide, edit, gates, live, model, push, queue, tokens, version, versions
 
 urlpatterns = [
     path("", queue.review_queue, name="home"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("models/<str:model_id>/versions/<str:version_name>/", version.version_detail, name="version_detail"),
     path("models/<str:model_id>/versions/<str:version_name>/edit/", edit.version_edit, name="version_edit"),
     path("models/<str:model_id>/versions/<str:version_name>/decide/", decide.version_decide, name="version_decide"),
+    path(
+        "models/<str:model_id>/versions/<str:version_name>/gates/<int:gate_id>/waive/",
+        gates.gate_waive_view,
+        name="version_gate_waive",
+    ),
     path(
         "models/<str:model_id>/versions/<str:version_name>/resolve/",
         push.version_resolve_conflict,

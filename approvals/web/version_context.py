@@ -17,6 +17,7 @@ from approvals.display.labels import field_label
 from approvals.models import Approval, ApprovalStatus, ModelVersion, PushState
 from approvals.permissions import APPROVER, EDITOR, has_any_role, has_role
 from approvals.selectors.policies import Policy, gate_results, policy_of
+from approvals.web.approval_context import approval_context
 from approvals.web.forms.decision import ConflictForm
 
 
@@ -56,6 +57,7 @@ def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict
     everyone = list(version.approvals.select_related("approver").order_by("created_at"))
     approvals = [a for a in everyone if a.dismissed_at is None]
     gates = gate_results(version, policy)
+    dismissed = [a for a in everyone if a.dismissed_at is not None]
     blocker = decision_blocker(version) if is_approver else ""
     cannot_approve = approve_blocker(version, user, approvals, policy, gates) if is_approver and not blocker else ""
     return {
@@ -64,10 +66,11 @@ def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict
         "decision_blocker": blocker,
         "approve_blocker": cannot_approve,
         "approvals": approvals,
-        "dismissed_approvals": [a for a in everyone if a.dismissed_at is not None],
+        "dismissed_approvals": dismissed,
         "required_approvers": policy.required_approvers,
         "policy": policy,
         "gates": gates,
+        **approval_context(version, user, policy, approvals, dismissed),
     }
 
 
