@@ -52,7 +52,7 @@ def membership_revoke(
     """Take the role away (of every source, unless one is named); returns how many memberships ended."""
     _check_role(role)
     with transaction.atomic():
-        rows = Membership.objects.select_for_update().filter(user=user, role=role, workspace=workspace)
+        rows = Membership.objects.select_for_update(of=("self",)).filter(user=user, role=role, workspace=workspace)
         if source is not None:
             rows = rows.filter(source=source)
         ended = list(rows.select_related("workspace"))

@@ -160,7 +160,9 @@ def _check_journal(
         mine = [
             c
             for c in changes[pk]
-            if c.author.username == entry.user and all(c.fields.get(f, [None, None])[1] == v for f, v in wanted.items())
+            if c.author is not None
+            and c.author.username == entry.user
+            and all(c.fields.get(f, [None, None])[1] == v for f, v in wanted.items())
         ]
         if entry.kind == "decision":
             mine = [c for c in mine if c.kind == "decision"]

@@ -74,7 +74,8 @@ class Scenario:
         put_faults(self.emulator_url, FAULTS)
 
     def _sync_and_people(self) -> None:
-        from approvals.models import ModelVersion, Workspace
+        from approvals.fields import EDITABLE_NAMES
+        from approvals.models import ModelVersion, Workspace, WorkspacePolicy
         from approvals.pai.emulator.seed import WORKSPACES
         from approvals.services.tokens import api_token_create
         from approvals.sync import sync_workspace
@@ -82,6 +83,12 @@ class Scenario:
 
         for workspace_id in WORKSPACES:
             workspace, _ = Workspace.objects.get_or_create(workspace_id=workspace_id, defaults={"name": workspace_id})
+            # The harness tests delivery, not the approval policy: every field stays editable once decided,
+            # as before policies, so edits after a decision still travel the pipeline (tests/test_policies.py
+            # covers the freeze).
+            WorkspacePolicy.objects.update_or_create(
+                workspace=workspace, defaults={"editable_after_decision": list(EDITABLE_NAMES)}
+            )
             sync_workspace(workspace=workspace)
         versions = list(ModelVersion.objects.select_related("model").order_by("pk"))
         assert len(versions) == self.plan.versions, f"synced {len(versions)} versions"
