@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -117,19 +117,9 @@ def readable(user: Any) -> Scope:
     return Scope(everything=False, pks=frozenset(pk for pk, roles in grants.items() if roles))
 
 
-def where_role(user: Any, role: str) -> Scope:
-    """The workspaces where the user holds `role`."""
-    if not _active(user):
-        return NOTHING
-    grants = _grants(user)
-    if role in grants.get(None, ()):
-        return EVERYTHING
-    return Scope(everything=False, pks=frozenset(pk for pk, roles in grants.items() if pk and role in roles))
-
-
 def sees_who_and_where(user: Any) -> bool:
-    """Client addresses and token names in the audit log: auditors (anywhere) and staff only."""
-    return has_role_somewhere(user, AUDITOR) or has_role(user, STAFF)
+    """Client addresses and token names in the audit log: those who may export it (auditors, staff)."""
+    return can_export_audit(user)
 
 
 def can_export_audit(user: Any) -> bool:
@@ -169,7 +159,3 @@ def memberships_of(user: Any) -> list[dict[str, Any]]:
 def forget_grants(user: Any) -> None:
     """Drop the cached grants (after a grant or revoke in the same request)."""
     user.__dict__.pop("_role_grants", None)
-
-
-def scope_q(scope: Scope, path: str = "workspace") -> Q:
-    return Q() if scope.everything else Q(**{f"{path}__in": scope.pks})

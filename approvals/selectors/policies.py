@@ -10,6 +10,8 @@ from django.conf import settings
 from approvals.display.gates import GateResult, evaluate_all
 from approvals.models import GateWaiver, MetricGate, ModelVersion, Workspace, WorkspacePolicy
 from approvals.models.policy import DEFAULT_EDITABLE_AFTER_DECISION
+from approvals.permissions import EVERYTHING
+from approvals.selectors.versions import latest_approved_version
 
 
 @dataclass(frozen=True)
@@ -53,20 +55,21 @@ def policy_of(workspace: Workspace) -> Policy:
 
 def gate_baseline(version: ModelVersion) -> ModelVersion | None:
     """The model's latest Approved version other than this one: what a gate compares against."""
-    return (
-        ModelVersion.objects.filter(model_id=version.model_id, approval_status="Approved")
-        .exclude(pk=version.pk)
-        .only("id", "version_name", "metrics", "model_id")
-        .order_by("-gmt_create_time", "-id")
-        .first()
-    )
+    # The version's own model, so its workspace: whoever reads the version reads the baseline.
+    return latest_approved_version(version, scope=EVERYTHING)
 
 
-def gate_results(version: ModelVersion, policy: Policy) -> list[GateResult]:
-    """Each of the policy's gates for the version: both values and pass or fail (waivers count)."""
+def gate_results(
+    version: ModelVersion, policy: Policy, *, baseline: ModelVersion | bool | None = False
+) -> list[GateResult]:
+    """Each of the policy's gates for the version: both values and pass or fail (waivers count).
+
+    `baseline`: the gate_baseline the caller already read (False: read it here).
+    """
     if not policy.gates:
         return []
-    baseline = gate_baseline(version)
+    if baseline is False:
+        baseline = gate_baseline(version)
     waivers = GateWaiver.objects.filter(version=version).select_related("waived_by")
     return evaluate_all(policy.gates, version.metrics, baseline.metrics if baseline else None, waivers)
 

@@ -10,15 +10,19 @@ from approvals.display.json_text import shown
 from approvals.display.labels import field_label
 from approvals.models import Approval, ModelVersion
 from approvals.permissions import STAFF, has_role
-from approvals.selectors.policies import Policy, gate_baseline
 from approvals.services.unpushed import changed_since
 from approvals.web.forms.gates import GateWaiverForm
 
 
 def approval_context(
-    version: ModelVersion, user: Any, policy: Policy, approvals: list[Approval], dismissed: list[Approval]
+    version: ModelVersion,
+    user: Any,
+    approvals: list[Approval],
+    dismissed: list[Approval],
+    *,
+    baseline: ModelVersion | None,
 ) -> dict[str, Any]:
-    """`approvals` are the live ones, `dismissed` the rest, both oldest first."""
+    """`approvals` are the live ones, `dismissed` the rest, both oldest first; `baseline` the gates'."""
     # The newest dismissed approval: what its approver saw is where "what changed since" starts.
     last = max(dismissed, key=lambda a: (a.revision, a.dismissed_at), default=None)
     since = changed_since(version, last.revision) if last is not None else {}
@@ -29,7 +33,7 @@ def approval_context(
             {"field": name, "label": field_label(name), "before": shown(before), "after": shown(after)}
             for name, (before, after) in since.items()
         ],
-        "gate_baseline": gate_baseline(version) if policy.gates else None,
+        "gate_baseline": baseline,
         "can_waive": has_role(user, STAFF),
         "waiver_form": GateWaiverForm(),
     }

@@ -16,7 +16,7 @@ from approvals.display.json_text import shown
 from approvals.display.labels import field_label
 from approvals.models import Approval, ApprovalStatus, ModelVersion, PushState
 from approvals.permissions import APPROVER, EDITOR, has_any_role, has_role
-from approvals.selectors.policies import Policy, gate_results, policy_of
+from approvals.selectors.policies import Policy, gate_baseline, gate_results, policy_of
 from approvals.web.approval_context import approval_context
 from approvals.web.forms.decision import ConflictForm
 
@@ -56,7 +56,8 @@ def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict
     policy = policy_of(version.workspace)
     everyone = list(version.approvals.select_related("approver").order_by("created_at"))
     approvals = [a for a in everyone if a.dismissed_at is None]
-    gates = gate_results(version, policy)
+    baseline = gate_baseline(version) if policy.gates else None
+    gates = gate_results(version, policy, baseline=baseline)
     dismissed = [a for a in everyone if a.dismissed_at is not None]
     blocker = decision_blocker(version) if is_approver else ""
     cannot_approve = approve_blocker(version, user, approvals, policy, gates) if is_approver and not blocker else ""
@@ -70,7 +71,7 @@ def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict
         "required_approvers": policy.required_approvers,
         "policy": policy,
         "gates": gates,
-        **approval_context(version, user, policy, approvals, dismissed),
+        **approval_context(version, user, approvals, dismissed, baseline=baseline),
     }
 
 

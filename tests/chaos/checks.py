@@ -20,7 +20,15 @@ from approvals.sync.mapping import version_value
 from .users import Entry
 
 VISIBLE = (PushState.FAILED, PushState.CONFLICT)
-CHANGE_ACTIONS = ("version.edited", "version.approved", "version.rejected", "version.conflict_resolved")
+# The audit event of each kind of change the dashboard makes (a change of kind `pai` is PAI's own,
+# found by a sync: its `pai.changed` event may also report fields the sync did not apply).
+CHANGE_ACTIONS = (
+    "version.edited",
+    "version.approved",
+    "version.rejected",
+    "version.conflict_resolved",
+    "version.decision_withdrawn",
+)
 
 
 @dataclass
@@ -70,7 +78,7 @@ def check(
         # The dashboard's desired state is the initial values with every accepted change replayed in order.
         replayed = dict(initial[pk])
         for change in changes[pk]:
-            replayed.update({f: after for f, (_before, after) in change.fields.items()})
+            replayed.update({f: after for f, (_before, after) in change.fields.items() if f in replayed})
         desired = version.pai_values()
         for f, value in replayed.items():
             if desired[f] != value and pk not in console_pks:
@@ -139,7 +147,7 @@ def _check_pushes(version: ModelVersion, changes: list[Change], found: Findings)
             continue
         if not pushed and version.push_state not in VISIBLE:
             found.pushes.append(f"{key} r{change.revision}: never pushed and nothing shows it")
-        if pushed:
+        if pushed and change.kind != "pai":  # PAI's own change needs no push: PAI holds it
             first = next((e for e in done if e.payload["revision"] >= change.revision), None)
             if first is None:
                 found.pushes.append(f"{key} r{change.revision}: marked pushed with no successful push covering it")
@@ -181,7 +189,7 @@ def _check_audit(changes: dict[int, list[Change]], found: Findings) -> None:
     if not report.ok:
         found.audit.append(f"audit chain: {report.problems[0]}")
     found.figures["audit_events"] = report.checked
-    n_changes = sum(len(c) for c in changes.values())
+    n_changes = sum(1 for cs in changes.values() for c in cs if c.kind != "pai")
     n_events = AuditEvent.objects.filter(action__in=CHANGE_ACTIONS).count()
     if n_events != n_changes:
         found.audit.append(f"{n_changes} changes but {n_events} audit events of changes")
