@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "mozilla_django_oidc",
     "approvals",
 ]
 
@@ -52,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "approvals.web.security.SessionExpiryMiddleware",
+    # After the expiry clocks: a session signed in through the provider ends at the first
+    # request after the provider refuses to renew it (approvals/web/oidc/refresh.py).
+    "approvals.web.oidc.refresh.ProviderSessionRefreshMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "approvals.web.middleware.TimezoneMiddleware",
@@ -334,7 +338,10 @@ CONTENT_SECURITY_POLICY = {
 # means an attacker elsewhere cannot lock a real person out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, unless LOCAL_LOGIN is off (then only the break-glass accounts have one).
+    "approvals.web.local_login.LocalPasswordBackend",
+    # Single sign-on; it answers only the provider's callback (README "Single sign-on").
+    "approvals.web.oidc.backend.ProviderBackend",
 ]
 # Failed sign-ins are rows in the database (AccessAttempt), shared by every web process
 # and machine as the database is; no cache is involved.
@@ -363,3 +370,58 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Single sign-on (README "Single sign-on"): OpenID Connect, authorization code flow with
+# PKCE, through mozilla-django-oidc. Off until OIDC_ISSUER is set; the endpoints come from the
+# issuer's discovery document (read on first use, cached), unless given one by one.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_ENABLED = bool(OIDC_ISSUER)
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your company account")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+# Algorithms the ID token may be signed with (never "none", never HMAC with a public secret).
+OIDC_SIGNING_ALGORITHMS = env.list("OIDC_SIGNING_ALGORITHMS", default=["RS256", "ES256", "PS256"])
+# Clock skew allowed between the provider and this server when checking exp and iat.
+OIDC_LEEWAY_SECONDS = env.int("OIDC_LEEWAY_SECONDS", default=60)
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_EMAIL_CLAIM = env.str("OIDC_EMAIL_CLAIM", default="email")
+OIDC_NAME_CLAIM = env.str("OIDC_NAME_CLAIM", default="name")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+# Groups to roles: `{workspace}` is a WorkspaceId, `{role}` one of the roles; a pattern without
+# {workspace} gives the role in every workspace. Rules in admin (GroupRoleRule) add to these.
+OIDC_GROUP_ROLES = env.list("OIDC_GROUP_ROLES", default=["pai-{workspace}-{role}", "pai-all-{role}"])
+# Endpoints given by hand win over discovery (for a provider without a discovery document).
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default="")
+OIDC_OP_END_SESSION_ENDPOINT = env.str("OIDC_END_SESSION_ENDPOINT", default="")
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=60 * 60)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+# The session asks the provider again (refresh token) this often at most; a refusal ends it.
+OIDC_RENEW_SECONDS = env.int("OIDC_RENEW_SECONDS", default=15 * 60)
+# A refusal to renew also deactivates the account (revoking its API tokens). Off by default: an
+# expired refresh token (a provider's idle timeout) is refused the same way as a disabled person.
+OIDC_REFUSAL_DEACTIVATES = env.bool("OIDC_REFUSAL_DEACTIVATES", default=False)
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATE_CLASS = "approvals.web.oidc.views.SignInStartView"
+OIDC_CALLBACK_CLASS = "approvals.web.oidc.views.SignInCallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "approvals.web.oidc.views.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+# Local passwords: on for everyone, or (LOCAL_LOGIN=0) only for the break-glass accounts named.
+LOCAL_LOGIN = env.bool("LOCAL_LOGIN", default=True)
+LOCAL_LOGIN_BREAK_GLASS_USERS = env.list("LOCAL_LOGIN_BREAK_GLASS_USERS", default=[])
+if OIDC_ENABLED:
+    # Sign-out posts a form here and is redirected to the provider's end-session endpoint;
+    # browsers hold a form's redirects to form-action too.
+    from urllib.parse import urlsplit
+
+    _PROVIDER_ORIGINS = {
+        f"{part.scheme}://{part.netloc}"
+        for part in map(urlsplit, [OIDC_ISSUER, OIDC_OP_END_SESSION_ENDPOINT])
+        if part.scheme and part.netloc
+    }
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted(_PROVIDER_ORIGINS)

@@ -1,0 +1,87 @@
+"""Ends a session signed in through the provider at the first request after the provider
+refuses to renew it.
+
+Every OIDC_RENEW_SECONDS (sooner if the access token lives less) the middleware asks the
+provider's token endpoint for new tokens with the session's refresh token, on the server,
+so it works for page views, form posts and the API alike (mozilla-django-oidc's
+SessionRefresh redirects the browser instead, which only a GET can follow). A refusal
+(the person was disabled or signed out there, or their grant revoked) signs the session
+out, audited; with OIDC_REFUSAL_DEACTIVATES the account is deactivated too. When the
+provider cannot be reached the session goes on and is checked again a minute later: an
+outage of the provider does not sign everybody out.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import requests
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+from approvals.services.identity import provider_session_refused
+from approvals.web.oidc.discovery import ProviderUnavailable, provider_endpoints
+from approvals.web.oidc.session import REFRESH_TOKEN_KEY, RENEW_AT_KEY, store_provider_tokens
+from approvals.web.security import client_ip
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_OUTAGE_SECONDS = 60
+
+
+class ProviderSessionRefreshMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and request.session.get(RENEW_AT_KEY, float("inf")) <= time.time():
+            self._renew(request)
+        return self.get_response(request)
+
+    def _renew(self, request: HttpRequest) -> None:
+        session = request.session
+        refresh_token = session.get(REFRESH_TOKEN_KEY)
+        if not refresh_token:
+            # The provider gave no refresh token: nothing proves the person is still welcome there.
+            return self._refused(request, "the provider gave no refresh token and the session is due for renewal")
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": settings.OIDC_RP_CLIENT_ID,
+            "client_secret": settings.OIDC_RP_CLIENT_SECRET,
+        }
+        try:
+            response = requests.post(provider_endpoints().token, data=data, timeout=settings.OIDC_TIMEOUT)
+        except (requests.RequestException, ProviderUnavailable) as exc:
+            logger.warning("session renewal: provider unavailable: %s", exc)
+            session[RENEW_AT_KEY] = int(time.time()) + RETRY_AFTER_OUTAGE_SECONDS
+            return None
+        if 400 <= response.status_code < 500:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            error = str(body.get("error", ""))[:100] if isinstance(body, dict) else ""
+            return self._refused(request, f"the provider refused to renew the session ({response.status_code} {error})")
+        if response.status_code != 200:
+            logger.warning("session renewal: provider answered %s", response.status_code)
+            session[RENEW_AT_KEY] = int(time.time()) + RETRY_AFTER_OUTAGE_SECONDS
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not body.get("access_token"):
+            return self._refused(request, "the provider's renewal answer had no access token")
+        store_provider_tokens(session, body)
+        return None
+
+    @staticmethod
+    def _refused(request: HttpRequest, reason: str) -> None:
+        provider_session_refused(user=request.user, reason=reason, client_ip=client_ip(request))
+        # logout() flushes the session and makes the request anonymous: the page sends the
+        # person to sign in, the API answers 401/403.
+        logout(request)
