@@ -404,6 +404,9 @@ OIDC_RENEW_SECONDS = env.int("OIDC_RENEW_SECONDS", default=15 * 60)
 # A refusal to renew also deactivates the account (revoking its API tokens). Off by default: an
 # expired refresh token (a provider's idle timeout) is refused the same way as a disabled person.
 OIDC_REFUSAL_DEACTIVATES = env.bool("OIDC_REFUSAL_DEACTIVATES", default=False)
+# How the client authenticates at the token endpoint: HTTP Basic (client_secret_basic, which
+# every provider supports) or the secret in the form (OIDC_TOKEN_USE_BASIC_AUTH=0).
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=True)
 OIDC_USE_PKCE = True
 OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 OIDC_USE_NONCE = True

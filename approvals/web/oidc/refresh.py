@@ -21,6 +21,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from requests.auth import HTTPBasicAuth
 
 from approvals.services.identity import provider_session_refused
 from approvals.web.oidc.discovery import ProviderUnavailable, provider_endpoints
@@ -47,14 +48,15 @@ class ProviderSessionRefreshMiddleware:
         if not refresh_token:
             # The provider gave no refresh token: nothing proves the person is still welcome there.
             return self._refused(request, "the provider gave no refresh token and the session is due for renewal")
-        data = {
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": settings.OIDC_RP_CLIENT_ID,
-            "client_secret": settings.OIDC_RP_CLIENT_SECRET,
-        }
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": settings.OIDC_RP_CLIENT_ID}
+        auth = None
+        if settings.OIDC_TOKEN_USE_BASIC_AUTH:
+            auth = HTTPBasicAuth(settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET)
+        else:
+            data["client_secret"] = settings.OIDC_RP_CLIENT_SECRET
         try:
-            response = requests.post(provider_endpoints().token, data=data, timeout=settings.OIDC_TIMEOUT)
+            token_endpoint = provider_endpoints().token
+            response = requests.post(token_endpoint, data=data, auth=auth, timeout=settings.OIDC_TIMEOUT)
         except (requests.RequestException, ProviderUnavailable) as exc:
             logger.warning("session renewal: provider unavailable: %s", exc)
             session[RENEW_AT_KEY] = int(time.time()) + RETRY_AFTER_OUTAGE_SECONDS
