@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -417,14 +418,13 @@ LOGIN_REDIRECT_URL_FAILURE = "login"
 # Local passwords: on for everyone, or (LOCAL_LOGIN=0) only for the break-glass accounts named.
 LOCAL_LOGIN = env.bool("LOCAL_LOGIN", default=True)
 LOCAL_LOGIN_BREAK_GLASS_USERS = env.list("LOCAL_LOGIN_BREAK_GLASS_USERS", default=[])
-if OIDC_ENABLED:
-    # Sign-out posts a form here and is redirected to the provider's end-session endpoint;
-    # browsers hold a form's redirects to form-action too.
-    from urllib.parse import urlsplit
 
-    _PROVIDER_ORIGINS = {
-        f"{part.scheme}://{part.netloc}"
-        for part in map(urlsplit, [OIDC_ISSUER, OIDC_OP_END_SESSION_ENDPOINT])
-        if part.scheme and part.netloc
-    }
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted(_PROVIDER_ORIGINS)
+
+def provider_origins(*urls: str) -> list[str]:
+    """The origins of the provider's URLs, for CSP's form-action: sign-out posts a form here and is
+    redirected to the provider's end-session endpoint, and browsers hold a form's redirects to it."""
+    return sorted({f"{p.scheme}://{p.netloc}" for p in map(urlsplit, urls) if p.scheme and p.netloc})
+
+
+if OIDC_ENABLED:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += provider_origins(OIDC_ISSUER, OIDC_OP_END_SESSION_ENDPOINT)
