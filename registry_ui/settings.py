@@ -385,6 +385,12 @@ OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
 OIDC_SIGNING_ALGORITHMS = env.list("OIDC_SIGNING_ALGORITHMS", default=["RS256", "ES256", "PS256"])
 # Clock skew allowed between the provider and this server when checking exp and iat.
 OIDC_LEEWAY_SECONDS = env.int("OIDC_LEEWAY_SECONDS", default=60)
+# Extra parameters of the authorization request, e.g. Google's "access_type=offline,prompt=consent"
+# (for a refresh token).
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = env.dict("OIDC_AUTH_PARAMS", default={})
+# Only people whose verified e-mail is in one of these domains may sign in (empty: anyone the
+# provider signs in). Set it for a provider open to the public, such as Google.
+OIDC_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env.list("OIDC_ALLOWED_EMAIL_DOMAINS", default=[])]
 OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
 OIDC_EMAIL_CLAIM = env.str("OIDC_EMAIL_CLAIM", default="email")
 OIDC_NAME_CLAIM = env.str("OIDC_NAME_CLAIM", default="name")

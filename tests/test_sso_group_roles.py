@@ -121,3 +121,14 @@ def test_the_membership_list_in_admin_shows_where_each_role_came_from(client, te
     page = client.get(reverse("admin:approvals_membership_changelist")).content.decode()
 
     assert "dave" in page and "from the identity provider" in page
+
+
+def test_with_allowed_domains_only_verified_addresses_of_them_sign_in(settings):
+    settings.OIDC_ALLOWED_EMAIL_DOMAINS = ["example.com"]
+    person = {"sub": "s-4", "preferred_username": "erin", "email": "erin@example.com"}
+
+    with pytest.raises(ApplicationError, match=r"Only accounts of example\.com"):
+        identity_sign_in(issuer=ISSUER, claims={**person, "email": "erin@gmail.com"})
+    with pytest.raises(ApplicationError, match=r"Only accounts of example\.com"):
+        identity_sign_in(issuer=ISSUER, claims={**person, "email_verified": False})
+    assert identity_sign_in(issuer=ISSUER, claims={**person, "email_verified": True}).user.username == "erin"

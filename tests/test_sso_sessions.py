@@ -15,7 +15,7 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from approvals.models import ApiToken, AuditEvent, IdentityLink
 from approvals.services.tokens import api_token_create
-from approvals.web.oidc.session import ID_TOKEN_KEY, RENEW_AT_KEY
+from approvals.web.oidc.session import ID_TOKEN_KEY, REFRESH_TOKEN_KEY, RENEW_AT_KEY
 from approvals.web.security import STARTED_KEY
 from tests.fixtures_oidc import sign_in_through_provider
 
@@ -42,6 +42,18 @@ def test_a_due_session_is_renewed_with_the_provider_and_goes_on(sso, live_server
 
     assert path_of(session, live_server.url) == "/", [e.payload for e in events("session.ended")]
     assert SessionStore(session.cookies["sessionid"])[RENEW_AT_KEY] > time.time() + 60
+    assert events("session.ended") == []
+
+
+def test_without_a_refresh_token_the_session_is_not_renewed_and_lives_to_its_maximum_age(sso, live_server):
+    session, _page = sign_in_through_provider(live_server.url, "bob-sub")
+    store = SessionStore(session.cookies["sessionid"])
+    del store[REFRESH_TOKEN_KEY]
+    store[RENEW_AT_KEY] = 0
+    store.save()
+
+    assert path_of(session, live_server.url) == "/"
+    assert RENEW_AT_KEY not in SessionStore(session.cookies["sessionid"])
     assert events("session.ended") == []
 
 

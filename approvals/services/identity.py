@@ -80,6 +80,15 @@ def _account_for(*, issuer: str, subject: str, username: str, email: str) -> tup
     return IdentityLink.objects.create(user=user, issuer=issuer, subject=subject), user
 
 
+def _check_domain(email: str, claims: dict[str, Any]) -> None:
+    allowed = settings.OIDC_ALLOWED_EMAIL_DOMAINS
+    if not allowed:
+        return
+    domain = email.rpartition("@")[2].lower()
+    if domain not in allowed or claims.get("email_verified") is False:
+        raise ApplicationError(_("Only accounts of %(domains)s may sign in here.") % {"domains": ", ".join(allowed)})
+
+
 def identity_sign_in(*, issuer: str, claims: dict[str, Any]) -> SignIn:
     """The account for these verified claims (created on first sign-in), its roles replaced from the groups.
 
@@ -93,6 +102,7 @@ def identity_sign_in(*, issuer: str, claims: dict[str, Any]) -> SignIn:
             % {"claim": settings.OIDC_USERNAME_CLAIM}
         )
     email = _claim(claims, settings.OIDC_EMAIL_CLAIM, EMAIL_MAX)
+    _check_domain(email, claims)
     with transaction.atomic():
         link, user = _account_for(issuer=issuer, subject=subject, username=username, email=email)
         outcome = SignIn(user=user)

@@ -46,8 +46,10 @@ class ProviderSessionRefreshMiddleware:
         session = request.session
         refresh_token = session.get(REFRESH_TOKEN_KEY)
         if not refresh_token:
-            # The provider gave no refresh token: nothing proves the person is still welcome there.
-            return self._refused(request, "the provider gave no refresh token and the session is due for renewal")
+            # The provider gave no refresh token (ask for offline_access): the session lives to its
+            # maximum age, SESSION_MAX_AGE_SECONDS, with nothing to renew in between.
+            del session[RENEW_AT_KEY]
+            return None
         data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": settings.OIDC_RP_CLIENT_ID}
         auth = None
         if settings.OIDC_TOKEN_USE_BASIC_AUTH:
