@@ -355,6 +355,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "approvals.web.security.lockout_response"
 AXES_USERNAME_CALLABLE = "approvals.web.security.attempted_username"
+AXES_WHITELIST_CALLABLE = "approvals.web.security.not_a_password_attempt"
 # Behind N proxies that append to X-Forwarded-For, the client is the Nth address from
 # the right; with none (0) only the connection's own address counts: the header is
 # whatever the client says.

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 
@@ -183,3 +184,17 @@ def test_a_provider_user_with_a_local_administrators_name_does_not_take_the_acco
     assert urlsplit(page.url).path == "/accounts/login/"
     assert "is not linked to this provider" in events("signin.failed")[-1].payload["reason"]
     assert not IdentityLink.objects.exists() and not Membership.objects.exists()
+
+
+def test_refused_sign_ins_through_the_provider_lock_nobody_out(sso, live_server, settings):
+    # Password failures lock a username from an address; the provider's callback has no username,
+    # and a few refused people behind one address must not lock everyone's single sign-on out.
+    get_user_model().objects.create_superuser(username="alice", password=None)
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        sign_in_through_provider(live_server.url, "alice-sub")
+
+    _session, page = sign_in_through_provider(live_server.url, "bob-sub")
+
+    assert page.status_code == 200 and urlsplit(page.url).path == "/"
+    assert len(events("signin.failed")) == settings.AXES_FAILURE_LIMIT + 1
+    assert not AccessAttempt.objects.exists()

@@ -122,3 +122,10 @@ def client_ip(request: HttpRequest) -> str | None:
         return str(ipaddress.ip_address(forwarded[-count]))
     except ValueError:  # a proxy that passes junk on: keep the address we know
         return remote
+
+
+def not_a_password_attempt(request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
+    """axes counts and locks password sign-ins only (AXES_WHITELIST_CALLABLE). The provider's
+    callback also runs authenticate(), without a username: counted per address, a few refused
+    people behind one office NAT would lock everyone's single sign-on out."""
+    return credentials is not None and "username" not in credentials
