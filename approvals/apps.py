@@ -16,6 +16,9 @@ class ApprovalsConfig(AppConfig):
             tokens,  # noqa: F401
         )
         from approvals.web import security, sign_in_audit  # noqa: F401
+        from approvals.web.oidc import checks as sso_checks
 
         # `migrate` and `check` refuse a production without the audit log's keys.
         checks.register(audit_keys.check_configuration)
+        # ... and a single sign-on setup that cannot work (no client) or is unsafe (plain HTTP).
+        checks.register(sso_checks.check_configuration)

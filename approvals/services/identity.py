@@ -57,8 +57,9 @@ def _claim(claims: dict[str, Any], name: str, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def _describe(role: str, workspace_pk: int | None, workspace_ids: dict[int, str]) -> str:
-    return f"{role}@{workspace_ids[workspace_pk]}" if workspace_pk else f"{role}@*"
+def _described(grants: set[Grant], workspace_ids: dict[int, str]) -> list[str]:
+    """["approver@118493", "viewer@*"]: what the sign-in's audit event lists."""
+    return sorted(f"{role}@{workspace_ids[pk]}" if pk else f"{role}@*" for role, pk in grants)
 
 
 def _account_for(*, issuer: str, subject: str, username: str, email: str) -> tuple[IdentityLink, Any]:
@@ -111,8 +112,10 @@ def identity_sign_in(*, issuer: str, claims: dict[str, Any]) -> SignIn:
                 raise ApplicationError(_("This account is deactivated; ask an administrator."))
             # The provider refused this person before and signs them in now: it has let them back.
             user.is_active, link.deactivated_by_provider, outcome.reactivated = True, False, True
+        name = _claim(claims, settings.OIDC_NAME_CLAIM, NAME_MAX)
         user.email = email or user.email
-        user.first_name, user.last_name = _claim(claims, settings.OIDC_NAME_CLAIM, NAME_MAX) or user.first_name, ""
+        if name:  # the whole display name, as the provider writes it
+            user.first_name, user.last_name = name, ""
         user.save()
         link.last_sign_in_at = timezone.now()
         link.save(update_fields=["last_sign_in_at", "deactivated_by_provider"])
@@ -128,12 +131,12 @@ def provider_memberships_replace(*, user: Any, grants: set[Grant]) -> tuple[list
     workspaces = Workspace.objects.in_bulk(pks)
     ids = {pk: w.workspace_id for pk, w in workspaces.items()}
     by = audit_events.IDENTITY_PROVIDER
-    for role, pk in sorted(grants - held, key=str):
+    granted, revoked = grants - held, held - grants
+    for role, pk in sorted(granted, key=str):
         membership_grant(user=user, role=role, workspace=workspaces.get(pk), by=by, source=MembershipSource.IDP)
-    for role, pk in sorted(held - grants, key=str):
+    for role, pk in sorted(revoked, key=str):
         membership_revoke(user=user, role=role, workspace=workspaces.get(pk), by=by, source=MembershipSource.IDP)
-    describe = lambda grants: sorted(_describe(role, pk, ids) for role, pk in grants)  # noqa: E731
-    return describe(grants - held), describe(held - grants)
+    return _described(granted, ids), _described(revoked, ids)
 
 
 def sign_in_record(*, user: Any, method: str, details: dict[str, Any] | None = None, client_ip: str | None) -> None:

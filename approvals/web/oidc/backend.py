@@ -55,6 +55,11 @@ class ProviderBackend(OIDCAuthenticationBackend):
             return None  # a password sign-in, or no provider configured
         return super().authenticate(request, **kwargs)
 
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user, while active (as ModelBackend: the library's would keep a deactivated one)."""
+        user = self.UserModel._default_manager.filter(pk=user_id).first()
+        return user if user is not None and user.is_active else None
+
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
         self._token_response = super().get_token(payload)
         return self._token_response
