@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core import checks
 
 from approvals.models import AuditEvent
+from approvals.web.oidc.backend import ProviderBackend
 from approvals.web.oidc.checks import check_configuration
 from approvals.web.oidc.discovery import forget_endpoints
 from tests.fixtures_oidc import free_port, sign_in_through_provider, start_provider
@@ -109,3 +110,11 @@ def test_the_checks_pass_a_sound_setup(settings):
     settings.LOCAL_LOGIN, settings.LOCAL_LOGIN_BREAK_GLASS_USERS = False, ["rescue"]
 
     assert check_configuration() == []
+
+
+def test_a_code_sent_to_another_door_than_the_callback_signs_nobody_in(sso, rf):
+    # The backend answers only the callback view, which checked the state; not, say, the login URL.
+    request = rf.get("/accounts/login/", {"code": "stolen-code", "state": "s"})
+
+    assert ProviderBackend().authenticate(request, nonce="n", code_verifier="v") is None
+    assert ProviderBackend().authenticate(rf.get("/oidc/callback/", {"code": "c", "state": "s"})) is None

@@ -182,7 +182,7 @@ def test_a_provider_user_with_a_local_administrators_name_does_not_take_the_acco
     _session, page = sign_in_through_provider(live_server.url, "alice-sub")
 
     assert urlsplit(page.url).path == "/accounts/login/"
-    assert "is not linked to this provider" in events("signin.failed")[-1].payload["reason"]
+    assert "cannot be taken over" in events("signin.failed")[-1].payload["reason"]
     assert not IdentityLink.objects.exists() and not Membership.objects.exists()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,11 +71,19 @@ def _account_for(*, issuer: str, subject: str, username: str, email: str) -> tup
     users = get_user_model()._default_manager
     user = users.filter(username=username).first()
     if user is None:
-        user = users.create_user(username=username, email=email)  # no usable password
-    elif user.is_superuser or username in settings.LOCAL_LOGIN_BREAK_GLASS_USERS or user.identity_links.exists():
+        try:
+            user = users.create_user(username=username, email=email)  # no usable password
+            return IdentityLink.objects.create(user=user, issuer=issuer, subject=subject), user
+        except IntegrityError as exc:
+            # The same person's first sign-in in another tab won the race; this one rolls back.
+            raise ApplicationError(_("Another sign-in of this account is under way; please try again.")) from exc
+    if user.is_superuser or username in settings.LOCAL_LOGIN_BREAK_GLASS_USERS or user.identity_links.exists():
         # A name at the provider is no proof of owning a local administrator or another person's account.
         raise ApplicationError(
-            _("The account %(username)s exists here and is not linked to this provider; an administrator can link it.")
+            _(
+                "The account %(username)s exists here and cannot be taken over by signing in through the provider; "
+                "ask an administrator."
+            )
             % {"username": username}
         )
     return IdentityLink.objects.create(user=user, issuer=issuer, subject=subject), user

@@ -15,6 +15,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
+from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from approvals.errors import ApplicationError
@@ -51,8 +52,12 @@ class ProviderBackend(OIDCAuthenticationBackend):
         return provider_endpoints().jwks
 
     def authenticate(self, request: Any, **kwargs: Any) -> Any:
-        if not settings.OIDC_ENABLED or request is None or "code" not in request.GET:
-            return None  # a password sign-in, or no provider configured
+        # Only the callback view, which has checked the state and passes the sign-in's nonce and
+        # PKCE verifier: a code sent to any other door (say the login form's URL) is no sign-in.
+        if not settings.OIDC_ENABLED or request is None or not kwargs.get("nonce"):
+            return None
+        if request.path != reverse("oidc_authentication_callback"):
+            return None
         return super().authenticate(request, **kwargs)
 
     def get_user(self, user_id: Any) -> Any:
