@@ -12,6 +12,7 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import cache
 
 from approvals.models import ApiToken, AuditEvent, IdentityLink
 from approvals.services.tokens import api_token_create
@@ -155,3 +156,17 @@ def test_sign_out_of_a_password_session_stays_here(live_server, sso, django_user
     )
 
     assert out.status_code == 302 and out.headers["Location"] == "/accounts/login/"
+
+
+def test_while_another_request_renews_the_session_this_one_goes_on_without_asking(sso, live_server):
+    session, _page = sign_in_through_provider(live_server.url, "bob-sub")
+    sso.revoke("bob-sub")
+    set_in_session(session, RENEW_AT_KEY, 0)
+    lock = f"oidc-renew:{session.cookies['sessionid']}"
+    cache.add(lock, 1, timeout=30)  # a renewal of this session is under way in another request
+    try:
+        assert path_of(session, live_server.url) == "/"
+    finally:
+        cache.delete(lock)
+
+    assert path_of(session, live_server.url) == "/accounts/login/"  # then the refusal is seen

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import requests
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from requests.auth import HTTPBasicAuth
 
@@ -31,6 +32,7 @@ from approvals.web.security import client_ip
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_OUTAGE_SECONDS = 60
+RENEWAL_LOCK_SECONDS = 30
 
 
 class ProviderSessionRefreshMiddleware:
@@ -39,7 +41,14 @@ class ProviderSessionRefreshMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated and request.session.get(RENEW_AT_KEY, float("inf")) <= time.time():
-            self._renew(request)
+            # One renewal per session at a time: a page and its polls arrive together, and a
+            # provider that rotates refresh tokens refuses the second use of the same one.
+            lock = f"oidc-renew:{request.session.session_key}"
+            if cache.add(lock, 1, timeout=RENEWAL_LOCK_SECONDS):
+                try:
+                    self._renew(request)
+                finally:
+                    cache.delete(lock)
         return self.get_response(request)
 
     def _renew(self, request: HttpRequest) -> None:
