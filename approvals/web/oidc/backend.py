@@ -28,6 +28,8 @@ _NO_NONCE = object()
 
 # Set on the request by a successful sign-in, for its audit event.
 SIGN_IN_ATTRIBUTE = "provider_sign_in"
+# ... and by a refusal of verified claims: whom the provider said it was, for signin.failed's actor.
+REFUSED_NAME_ATTRIBUTE = "sign_in_refused_name"
 
 
 class ProviderBackend(OIDCAuthenticationBackend):
@@ -135,6 +137,8 @@ class ProviderBackend(OIDCAuthenticationBackend):
             outcome = identity_sign_in(issuer=settings.OIDC_ISSUER, claims=claims)
         except ApplicationError as exc:
             setattr(self.request, REFUSAL_ATTRIBUTE, exc.message)
+            username = claims.get(settings.OIDC_USERNAME_CLAIM)
+            setattr(self.request, REFUSED_NAME_ATTRIBUTE, username[:150] if isinstance(username, str) else "")
             return None
         setattr(self.request, SIGN_IN_ATTRIBUTE, outcome)
         store_provider_tokens(self.request.session, self._token_response)

@@ -24,6 +24,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 
 from approvals.services.identity import PROVIDER, sign_in_failure_record
 from approvals.web.local_login import REFUSAL_ATTRIBUTE
+from approvals.web.oidc.backend import REFUSED_NAME_ATTRIBUTE
 from approvals.web.oidc.discovery import ProviderUnavailable, provider_endpoints
 from approvals.web.oidc.session import ID_TOKEN_KEY
 from approvals.web.security import client_ip
@@ -96,7 +97,9 @@ class SignInCallbackView(OIDCAuthenticationCallbackView):
         return self._refused("no sign-in in progress in this browser (state or session missing)")
 
     def _audit(self, reason: str) -> None:
-        sign_in_failure_record(username="", method=PROVIDER, reason=reason, client_ip=client_ip(self.request))
+        # Before the ID token is verified nobody is known: the event's actor is then "anonymous".
+        username = getattr(self.request, REFUSED_NAME_ATTRIBUTE, "")
+        sign_in_failure_record(username=username, method=PROVIDER, reason=reason, client_ip=client_ip(self.request))
 
     def _refused(self, reason: str, *, shown: str | None = None) -> HttpResponse:
         self._audit(reason)
