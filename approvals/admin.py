@@ -14,7 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import admin_policies  # noqa: F401  (registers the policy, gate and waiver admins)
-from .models import AuditEvent, Membership, ModelVersion, RegisteredModel, Workspace
+from .models import AuditEvent, GroupRoleRule, IdentityLink, Membership, ModelVersion, RegisteredModel, Workspace
+from .services.group_roles import group_rule_create, group_rule_delete
 from .services.memberships import membership_grant, membership_revoke
 from .services.workspaces import sync_request
 from .web.security import client_ip
@@ -126,6 +127,52 @@ class MembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         for membership in queryset.select_related("user", "workspace"):
             self.delete_model(request, membership)
+
+
+@admin.register(GroupRoleRule)
+class GroupRoleRuleAdmin(admin.ModelAdmin):
+    """Which group of the identity provider gives which role where (beside OIDC_GROUP_ROLES).
+    Created and deleted through the services, audited; applied at each person's next sign-in."""
+
+    list_display = ("group", "role", "where", "created_at")
+    list_filter = ("role", "workspace")
+    list_select_related = ("workspace",)
+    search_fields = ("group",)
+    fields = ("group", "role", "workspace")
+
+    @admin.display(description="Workspace", ordering="workspace__workspace_id")
+    def where(self, rule: GroupRoleRule) -> str:
+        return str(rule.workspace) if rule.workspace_id else "every workspace"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: GroupRoleRule, form: Any, change: bool) -> None:
+        saved = group_rule_create(
+            group=obj.group,
+            role=obj.role,
+            workspace=obj.workspace,
+            by=request.user.get_username(),
+            client_ip=client_ip(request),
+        )
+        obj.pk, obj.created_at = saved.pk, saved.created_at
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: GroupRoleRule) -> None:
+        group_rule_delete(rule=obj, by=request.user.get_username(), client_ip=client_ip(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[GroupRoleRule]) -> None:
+        for rule in queryset.select_related("workspace"):
+            self.delete_model(request, rule)
+
+
+@admin.register(IdentityLink)
+class IdentityLinkAdmin(ReadOnlyAdmin):
+    """Which account each of the provider's subjects signs in as (made at the first sign-in)."""
+
+    list_display = ("user", "issuer", "subject", "last_sign_in_at", "deactivated_by_provider")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "subject")
 
 
 @admin.register(AuditEvent)

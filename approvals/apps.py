@@ -9,12 +9,16 @@ class ApprovalsConfig(AppConfig):
         from django.core import checks
 
         # Connects the sign-in signal receiver that starts a session's expiry clocks, and the
-        # User receivers that revoke API tokens on a password change or a deactivation.
+        # User receivers that revoke API tokens on a password change or a deactivation, and the
+        # receivers that audit every sign-in and failed sign-in.
         from approvals.services import (
             audit_keys,
             tokens,  # noqa: F401
         )
-        from approvals.web import security  # noqa: F401
+        from approvals.web import security, sign_in_audit  # noqa: F401
+        from approvals.web.oidc import checks as sso_checks
 
         # `migrate` and `check` refuse a production without the audit log's keys.
         checks.register(audit_keys.check_configuration)
+        # ... and a single sign-on setup that cannot work (no client) or is unsafe (plain HTTP).
+        checks.register(sso_checks.check_configuration)

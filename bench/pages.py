@@ -64,7 +64,7 @@ def main() -> None:
     for name in (APPROVER, EDITOR):
         Membership.objects.get_or_create(user=user, role=name)
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="approvals.web.local_login.LocalPasswordBackend")
 
     model_id, version_name = page_version()
     version = ModelVersion.objects.select_related("model").get(model__model_id=model_id, version_name=version_name)

@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "mozilla_django_oidc",
     "approvals",
 ]
 
@@ -52,6 +54,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "approvals.web.security.SessionExpiryMiddleware",
+    # After the expiry clocks: a session signed in through the provider ends at the first
+    # request after the provider refuses to renew it (approvals/web/oidc/refresh.py).
+    "approvals.web.oidc.refresh.ProviderSessionRefreshMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "approvals.web.middleware.TimezoneMiddleware",
@@ -334,7 +339,10 @@ CONTENT_SECURITY_POLICY = {
 # means an attacker elsewhere cannot lock a real person out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, unless LOCAL_LOGIN is off (then only the break-glass accounts have one).
+    "approvals.web.local_login.LocalPasswordBackend",
+    # Single sign-on; it answers only the provider's callback (README "Single sign-on").
+    "approvals.web.oidc.backend.ProviderBackend",
 ]
 # Failed sign-ins are rows in the database (AccessAttempt), shared by every web process
 # and machine as the database is; no cache is involved.
@@ -347,6 +355,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "approvals.web.security.lockout_response"
 AXES_USERNAME_CALLABLE = "approvals.web.security.attempted_username"
+AXES_WHITELIST_CALLABLE = "approvals.web.security.not_a_password_attempt"
 # Behind N proxies that append to X-Forwarded-For, the client is the Nth address from
 # the right; with none (0) only the connection's own address counts: the header is
 # whatever the client says.
@@ -363,3 +372,66 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Single sign-on (README "Single sign-on"): OpenID Connect, authorization code flow with
+# PKCE, through mozilla-django-oidc. Off until OIDC_ISSUER is set; the endpoints come from the
+# issuer's discovery document (read on first use, cached), unless given one by one.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_ENABLED = bool(OIDC_ISSUER)
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your company account")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+# Algorithms the ID token may be signed with (never "none", never HMAC with a public secret).
+OIDC_SIGNING_ALGORITHMS = env.list("OIDC_SIGNING_ALGORITHMS", default=["RS256", "ES256", "PS256"])
+# Clock skew allowed between the provider and this server when checking exp and iat.
+OIDC_LEEWAY_SECONDS = env.int("OIDC_LEEWAY_SECONDS", default=60)
+# Extra parameters of the authorization request, e.g. Google's "access_type=offline,prompt=consent"
+# (for a refresh token).
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = env.dict("OIDC_AUTH_PARAMS", default={})
+# Only people whose verified e-mail is in one of these domains may sign in (empty: anyone the
+# provider signs in). Set it for a provider open to the public, such as Google.
+OIDC_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env.list("OIDC_ALLOWED_EMAIL_DOMAINS", default=[])]
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_EMAIL_CLAIM = env.str("OIDC_EMAIL_CLAIM", default="email")
+OIDC_NAME_CLAIM = env.str("OIDC_NAME_CLAIM", default="name")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+# Groups to roles: `{workspace}` is a WorkspaceId, `{role}` one of the roles; a pattern without
+# {workspace} gives the role in every workspace. Rules in admin (GroupRoleRule) add to these.
+OIDC_GROUP_ROLES = env.list("OIDC_GROUP_ROLES", default=["pai-{workspace}-{role}", "pai-all-{role}"])
+# Endpoints given by hand win over discovery (for a provider without a discovery document).
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default="")
+OIDC_OP_END_SESSION_ENDPOINT = env.str("OIDC_END_SESSION_ENDPOINT", default="")
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=60 * 60)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+# The session asks the provider again (refresh token) this often at most; a refusal ends it.
+OIDC_RENEW_SECONDS = env.int("OIDC_RENEW_SECONDS", default=15 * 60)
+# A refusal to renew also deactivates the account (revoking its API tokens). Off by default: an
+# expired refresh token (a provider's idle timeout) is refused the same way as a disabled person.
+OIDC_REFUSAL_DEACTIVATES = env.bool("OIDC_REFUSAL_DEACTIVATES", default=False)
+# How the client authenticates at the token endpoint: HTTP Basic (client_secret_basic, which
+# every provider supports) or the secret in the form (OIDC_TOKEN_USE_BASIC_AUTH=0).
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=True)
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATE_CLASS = "approvals.web.oidc.views.SignInStartView"
+OIDC_CALLBACK_CLASS = "approvals.web.oidc.views.SignInCallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "approvals.web.oidc.views.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+# Local passwords: on for everyone, or (LOCAL_LOGIN=0) only for the break-glass accounts named.
+LOCAL_LOGIN = env.bool("LOCAL_LOGIN", default=True)
+LOCAL_LOGIN_BREAK_GLASS_USERS = env.list("LOCAL_LOGIN_BREAK_GLASS_USERS", default=[])
+
+
+def provider_origins(*urls: str) -> list[str]:
+    """The origins of the provider's URLs, for CSP's form-action: sign-out posts a form here and is
+    redirected to the provider's end-session endpoint, and browsers hold a form's redirects to it."""
+    return sorted({f"{p.scheme}://{p.netloc}" for p in map(urlsplit, urls) if p.scheme and p.netloc})
+
+
+if OIDC_ENABLED:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += provider_origins(OIDC_ISSUER, OIDC_OP_END_SESSION_ENDPOINT)

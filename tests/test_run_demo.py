@@ -39,10 +39,10 @@ def signed_in(base: str, username: str) -> requests.Session:
 
 
 def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanly(tmp_path):
-    web_port, pai_port = free_port(), free_port()
+    web_port, pai_port, oidc_port = free_port(), free_port(), free_port()
     # As `make run` starts it: DEBUG=1 and nothing else, so the demo key and the emulator's
     # address are the command's own doing.
-    unset = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "PAI_ALLOWED_ENDPOINTS")
+    unset = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "PAI_ALLOWED_ENDPOINTS", "OIDC_ISSUER")
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env |= {
         "DEBUG": "1",
@@ -54,7 +54,7 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     demo = subprocess.Popen(
-        [*manage, "run_demo", "--port", str(web_port)],
+        [*manage, "run_demo", "--port", str(web_port), "--oidc-port", str(oidc_port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -84,9 +84,19 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
         assert me["memberships"] == [{"workspace": "118493", "role": "approver", "source": "manual"}]
         assert reviewer.get(f"{base}/api/workspaces/207651", timeout=10).status_code == 404
         assert editor.get(f"{base}/api/workspaces/207651", timeout=10).status_code == 200
+
+        # Single sign-on through the demo provider it started: ana's groups make her an approver of 118493.
+        assert "Sign in with Demo SSO" in text and "ana              pai-118493-approver" in text
+        sso = requests.Session()
+        form = sso.get(f"{base}/oidc/authenticate/", timeout=10)
+        assert form.url.startswith(f"http://127.0.0.1:{oidc_port}/oauth2/authorize")
+        assert "Review queue" in sso.post(form.url, data={"sub": "ana"}, timeout=10).text
+        me = sso.get(f"{base}/api/me/", timeout=10).json()
+        assert me["username"] == "ana"
+        assert {"workspace": "118493", "role": "approver", "source": "idp"} in me["memberships"]
     finally:
         demo.send_signal(signal.SIGTERM)
         demo.wait(30)
-    for port in (web_port, pai_port):
+    for port in (web_port, pai_port, oidc_port):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served after stop"

@@ -16,9 +16,20 @@ from tests.factories import grant, make_role_users, make_user, make_version, wri
 
 pytestmark = pytest.mark.django_db
 
-# Anyone may call these: signing in and out, the health probe, the language switch,
-# the API's description (no data) and its JSON 404.
-PUBLIC = {"login", "logout", "healthz", "set_language", "api-schema", "api-docs", "api-not-found"}
+# Anyone may call these: signing in and out (with a password or through the identity
+# provider), the health probe, the language switch, the API's description (no data) and its JSON 404.
+PUBLIC = {
+    "login",
+    "logout",
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+    "oidc_logout",
+    "healthz",
+    "set_language",
+    "api-schema",
+    "api-docs",
+    "api-not-found",
+}
 # Every signed-in person may read these, inside the workspaces they hold a role in
 # (someone without any role reads empty lists, and no object: 404).
 READ = {

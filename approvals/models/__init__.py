@@ -2,6 +2,7 @@
 
 from approvals.models.access import ApiToken, Membership, MembershipSource, Role
 from approvals.models.history import Approval, AuditEvent, AuditEventQuerySet, Change, ChangeKind
+from approvals.models.identity import GroupRoleRule, IdentityLink
 from approvals.models.policy import GateWaiver, MetricGate, WorkspacePolicy
 from approvals.models.registry import (
     SYNC_STALE_AFTER,
@@ -25,6 +26,8 @@ __all__ = [
     "Change",
     "ChangeKind",
     "GateWaiver",
+    "GroupRoleRule",
+    "IdentityLink",
     "Membership",
     "MembershipSource",
     "MetricGate",

@@ -203,3 +203,38 @@ def decision_withdrawn(version: ModelVersion, *, decided: str, differences: dict
     """version.decision_withdrawn: PAI's content differed from the approved revision; nothing was sent."""
     payload = {"decided": decided, "revision": version.revision, "differences": differences}
     return _about_version(version, actor=SYSTEM, action="version.decision_withdrawn", payload=payload)
+
+
+# --- sign-in and single sign-on ----------------------------------------------------------
+
+IDENTITY_PROVIDER = "identity-provider"  # the actor of roles the provider's groups gave or took
+
+
+def signed_in(
+    *, user: Any, method: str, details: dict[str, Any] | None = None, client_ip: str | None = None
+) -> AuditEvent:
+    """signin.succeeded: by password or through the identity provider (`method`)."""
+    payload = {"method": method, **(details or {})}
+    return append_event(actor=user.get_username(), action="signin.succeeded", payload=payload, client_ip=client_ip)
+
+
+def sign_in_failed(*, username: str, method: str, reason: str, client_ip: str | None = None) -> AuditEvent:
+    """signin.failed: who was named (maybe nobody yet), how, and why it was refused."""
+    payload = {"method": method, "reason": reason}
+    return append_event(
+        actor=username[:150] or "anonymous", action="signin.failed", payload=payload, client_ip=client_ip
+    )
+
+
+def provider_session_ended(*, user: Any, reason: str, deactivated: bool, client_ip: str | None = None) -> AuditEvent:
+    """session.ended: the provider refused to renew a session; with `deactivated`, the account too."""
+    payload = {"user": user.get_username(), "reason": reason, "deactivated": deactivated}
+    return append_event(actor=SYSTEM, action="session.ended", payload=payload, client_ip=client_ip)
+
+
+def group_rule_changed(rule: Any, *, created: bool, by: str, client_ip: str | None = None) -> AuditEvent:
+    """group_rule.created or group_rule.deleted: which group gives which role where."""
+    workspace_id = rule.workspace.workspace_id if rule.workspace_id else ""
+    payload = {"group": rule.group, "role": rule.role, "workspace": workspace_id or None}
+    action = "group_rule.created" if created else "group_rule.deleted"
+    return append_event(actor=by, action=action, workspace_id=workspace_id, payload=payload, client_ip=client_ip)

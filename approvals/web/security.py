@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from approvals.web.local_login import sign_in_options
+
 STARTED_KEY = "_session_started"
 
 
@@ -84,7 +86,12 @@ def lockout_response(
         "Too many failed sign-ins for this username from your address. "
         "Sign-in is paused for %(minutes)s minutes; try again after that."
     ) % {"minutes": minutes}
-    context = {"form": AuthenticationForm(request), "locked_out": message, "next": request.POST.get("next", "")}
+    context = {
+        "form": AuthenticationForm(request),
+        "locked_out": message,
+        "next": request.POST.get("next", ""),
+        **sign_in_options(),
+    }
     return render(request, "registration/login.html", context, status=429)
 
 
@@ -115,3 +122,10 @@ def client_ip(request: HttpRequest) -> str | None:
         return str(ipaddress.ip_address(forwarded[-count]))
     except ValueError:  # a proxy that passes junk on: keep the address we know
         return remote
+
+
+def not_a_password_attempt(request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
+    """axes counts and locks password sign-ins only (AXES_WHITELIST_CALLABLE). The provider's
+    callback also runs authenticate(), without a username: counted per address, a few refused
+    people behind one office NAT would lock everyone's single sign-on out."""
+    return credentials is not None and "username" not in credentials

@@ -1,7 +1,9 @@
-"""`make run`: the emulator with demo data, a worker and beat, and the dashboard, in one terminal."""
+"""`make run`: the emulator with demo data, a local OpenID Connect provider with demo people,
+a worker and beat, and the dashboard, in one terminal."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -21,6 +23,23 @@ from approvals.management.commands.create_demo_users import DEMO_USERS, DEMO_WOR
 from approvals.models import Workspace
 
 ROOT = Path(settings.BASE_DIR)
+
+# The demo provider's people (oidc-provider-mock): their groups give their roles at sign-in
+# through OIDC_GROUP_ROLES' default patterns, `pai-<WorkspaceId>-<role>` and `pai-all-<role>`.
+SSO_DEMO_PEOPLE: dict[str, dict[str, Any]] = {
+    "ana": {"name": "Ana Zhang", "groups": ["pai-118493-approver", "pai-all-viewer"]},
+    "ben": {"name": "Ben Li", "groups": ["pai-207651-editor"]},
+    "chen": {"name": "Chen Wu", "groups": ["pai-all-auditor"]},
+}
+SSO_DEMO_CLIENT = {"OIDC_CLIENT_ID": "pai-review-demo", "OIDC_CLIENT_SECRET": "demo-client-secret"}
+
+
+def sso_demo_command(port: int) -> list[str]:
+    command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
+    for username, person in SSO_DEMO_PEOPLE.items():
+        claims = {"sub": username, "preferred_username": username, "email": f"{username}@example.com", **person}
+        command += ["--user-claims", json.dumps(claims)]
+    return command
 
 
 def port_open(host: str, port: int) -> bool:
@@ -50,6 +69,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="The dashboard's address.")
         parser.add_argument("--port", type=int, default=8000, help="The dashboard's port.")
+        parser.add_argument("--oidc-port", type=int, default=9400, help="The demo identity provider's port.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
@@ -75,6 +95,9 @@ class Command(BaseCommand):
                 self._allow_endpoint(settings.PAI_ENDPOINT)
                 for workspace_id, name in DEMO_WORKSPACE_NAMES.items():
                     Workspace.objects.get_or_create(workspace_id=workspace_id, defaults={"name": name})
+            sso_demo = not os.environ.get("OIDC_ISSUER")
+            if sso_demo:
+                children.append(self._start_sso_demo(options["oidc_port"], var))
             call_command("create_demo_users", stdout=open(var / "demo-users.log", "w"))  # noqa: SIM115
             self.stdout.write("Syncing PAI into the dashboard …")
             # The progress bar says enough; one log line per PAI request would bury it.
@@ -85,7 +108,7 @@ class Command(BaseCommand):
             web = self._spawn([python, "manage.py", "runserver", f"{host}:{port}", "--noreload"], var / "web.log")
             children.append(web)
             wait_for_port(host, port, "The dashboard", web)
-            self._banner(f"http://{host}:{port}/", using_emulator)
+            self._banner(f"http://{host}:{port}/", using_emulator, sso_demo)
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             broken = next(child for child in children if child.poll() is not None)
@@ -101,6 +124,17 @@ class Command(BaseCommand):
                     child.wait(10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    def _start_sso_demo(self, port: int, var: Path) -> subprocess.Popen:
+        """The demo provider on loopback; the dashboard it starts next signs in through it."""
+        if port_open("127.0.0.1", port):
+            raise CommandError(f"Port {port} is taken; stop what runs there or pass --oidc-port.")
+        issuer = f"http://127.0.0.1:{port}"
+        self.stdout.write(f"Starting the demo identity provider on {issuer} …")
+        provider = self._spawn(sso_demo_command(port), var / "oidc-provider.log")
+        wait_for_port("127.0.0.1", port, "The demo identity provider", provider)
+        os.environ.update({"OIDC_ISSUER": issuer, "OIDC_PROVIDER_NAME": "Demo SSO", **SSO_DEMO_CLIENT})
+        return provider
 
     @staticmethod
     def _allow_endpoint(endpoint: str) -> None:
@@ -119,16 +153,26 @@ class Command(BaseCommand):
         with log.open("ab") as out:
             return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
-    def _banner(self, url: str, using_emulator: bool) -> None:
+    def _banner(self, url: str, using_emulator: bool, sso_demo: bool) -> None:
         lines = ["", f"The dashboard is at {url}", "", "Demo logins (user / password / role):"]
         for username in DEMO_USERS:
             lines.append(f"  {username:<16} {demo_password(username):<28} {demo_role(username)}")
         lines.append("Each team's approvers see and decide only their workspace; compare reviewer and vision-reviewer.")
+        if sso_demo:
+            lines += ["", f'Single sign-on: press "Sign in with Demo SSO" on {url}accounts/login/, then a person\'s']
+            lines.append(f"button at the demo provider ({os.environ['OIDC_ISSUER']}); their groups give their roles:")
+            for username, person in SSO_DEMO_PEOPLE.items():
+                lines.append(f"  {username:<16} {', '.join(person['groups'])}")
+            lines.append("Change someone's groups there (PUT /users/<name>) and sign in again to see roles follow.")
         if using_emulator:
             lines += [
                 "",
                 f"PAI emulator: {settings.PAI_ENDPOINT}  (AccessKey {settings.EMULATOR_ACCESS_KEY_ID} / "
                 f"{settings.EMULATOR_ACCESS_KEY_SECRET})",
             ]
-        lines += ["Logs: var/web.log, var/worker.log, var/beat.log, var/emulator.log", "Press Ctrl-C to stop.", ""]
+        lines += [
+            "Logs: var/web.log, var/worker.log, var/beat.log, var/emulator.log, var/oidc-provider.log",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
         self.stdout.write("\n".join(lines))
