@@ -107,18 +107,15 @@ class PaiChoice(_Named, serializers.ChoiceField):
 class PaiLabels(_Named, serializers.ListField):
     """A version's whole set of labels, [{"Key": ..., "Value": ...}], checked by PAI's label rules."""
 
-    type_message = "{name} must be a list of {{Key, Value}} objects."
+    type_message = "{name} must be a list of Key and Value objects."
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(required=False, child=serializers.JSONField(), **kwargs)
 
-    def bind(self, field_name: str, parent: Any) -> None:
-        super().bind(field_name, parent)
-        self.error_messages["not_a_list"] = self.type_message.format(name=field_name)
-
     def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
         if not isinstance(data, list):
-            self.fail("not_a_list", input_type=type(data).__name__)
+            # Not self.fail: its message is formatted again, and "{Key, Value}" is no placeholder.
+            raise serializers.ValidationError(f"{self.field_name} must be a list of {{Key, Value}} objects.")
         self._check_storable(data)
         problems = check_label_set(data)
         if problems:
