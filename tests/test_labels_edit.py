@@ -64,7 +64,17 @@ def api_url(version) -> str:
     return f"/api/models/{version.model.model_id}/versions/{version.version_name}"
 
 
-def page_post(client, version, labels_text: str, *, confirm: bool):
+def page_post(client, version, labels_text: str, *, confirm: bool, data: dict | None = None):
+    """Submit the edit page as a browser would, with `labels_text` typed in the Labels box.
+
+    `data`: the form as read earlier (a page opened before someone else saved).
+    """
+    data = dict(data if data is not None else form_data(client, version))
+    data["Labels"] = labels_text
+    return client.post(edit_url(version), {**data, **({"confirm": "1"} if confirm else {})})
+
+
+def form_data(client, version) -> dict[str, str]:
     page = client.get(edit_url(version)).content.decode()
     data = {}
     for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page):
@@ -77,8 +87,7 @@ def page_post(client, version, labels_text: str, *, confirm: bool):
     select = re.search(r'<select name="SourceType".*?</select>', page, re.S).group(0)
     data["SourceType"] = re.search(r'<option value="([^"]*)" selected>', select).group(1)
     data.pop("csrfmiddlewaretoken", None)
-    data["Labels"] = labels_text
-    return client.post(edit_url(version), {**data, **({"confirm": "1"} if confirm else {})})
+    return data
 
 
 def labels_error(page: str) -> str:
@@ -359,3 +368,22 @@ def test_staff_set_protected_keys_in_the_admin_through_the_service(client, peopl
     assert response.status_code == 302, response.content.decode()[:2000]
     assert WorkspacePolicy.objects.get(workspace=workspace).protected_label_keys == ["release", "stage"]
     assert AuditEvent.objects.filter(action="policy.changed").count() == 1
+
+
+def test_a_stale_label_save_is_refused_and_shows_their_labels(client, people, version):
+    client.force_login(people["editor"])
+    opened = form_data(client, version)
+    assert opened["base_revision"] == "0"
+    services.version_edit(
+        version_id=version.pk,
+        user=people["editing_approver"],
+        values={"Labels": [{"Key": "stage", "Value": "theirs"}]},
+        base_revision=0,
+    )
+    stale = page_post(client, version, "stage=mine", confirm=True, data=opened)
+    assert stale.status_code == 409
+    text = html.unescape(stale.content.decode())
+    assert "You and they both changed: Labels." in text
+    assert re.search(r'<textarea name="Labels"[^>]*>\n?stage=theirs</textarea>', text)
+    version.refresh_from_db()
+    assert version.labels == [{"Key": "stage", "Value": "theirs"}]  # theirs stays; nothing of mine was saved

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from alibabacloud_aiworkspace20210204 import models as pai_models
+from django.urls import reverse
 
 from approvals import services
 from approvals.models import AuditEvent, ModelVersion, PushState, VersionLabel
@@ -200,3 +201,17 @@ def test_a_sync_keeps_unpushed_label_edits_and_reports_what_pai_did(version, edi
     version.refresh_from_db()
     assert version.labels == [{"Key": "stage", "Value": "ours"}]  # the pipeline owns it until pushed
     assert AuditEvent.objects.filter(action="pai.changed", version_name=version.version_name).exists()
+
+
+def test_the_conflict_page_shows_base_theirs_and_yours_of_the_labels(client, version, editor, pai_emulator):
+    edit(version, editor, Labels=[{"Key": "stage", "Value": "ours-value"}])
+    pai_emulator.store.create_labels(
+        version.model.model_id, version.version_name, {"Labels": [{"Key": "stage", "Value": "theirs-value"}]}
+    )
+    push.push_version(version_id=version.pk)
+    client.force_login(editor)
+    for name in ("version_detail", "version_resolve_conflict"):
+        page = client.get(reverse(name, args=[version.model.model_id, version.version_name]))
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "ours-value" in text and "theirs-value" in text

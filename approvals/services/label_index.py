@@ -7,7 +7,7 @@ labels the version no longer has (docs/architecture.md, "Labels").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from approvals.models import ModelVersion, VersionLabel
@@ -41,8 +41,3 @@ def labels_index_new(model_pk: int, labels_by_name: Mapping[str, Sequence[Mappin
         return
     pks = ModelVersion.objects.filter(model_id=model_pk, version_name__in=list(named)).values_list("version_name", "pk")
     labels_index({pk: named[name] for name, pk in pks}, fresh=True)
-
-
-def labels_index_versions(versions: Iterable[ModelVersion]) -> None:
-    """labels_index for rows in memory, from their `labels`."""
-    labels_index({v.pk: v.labels for v in versions})

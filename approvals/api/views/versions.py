@@ -94,9 +94,8 @@ class VersionListApi(APIView):
             OpenApiParameter(
                 "label",
                 str,
-                many=True,
-                description="key=value, or key for any value; repeat it (or separate terms by commas): a version "
-                "must hold every one. Bad syntax is a 400 naming `label`.",
+                description="key=value, or key for any value. Repeat the parameter (label=a=1&label=b) or separate "
+                "terms by commas: a version must hold every one. Bad syntax is a 400 naming `label`.",
             ),
             OpenApiParameter("sort", str, enum=[value for value, _ in VERSION_SORT_CHOICES]),
             PER_PAGE,
