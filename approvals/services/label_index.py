@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.db import connection
+
 from approvals.models import ModelVersion, VersionLabel
 
 # SQLite takes at most 999 parameters a statement: 3 columns a row.
@@ -26,12 +28,26 @@ def labels_index(labels_by_pk: Mapping[int, Sequence[Mapping[str, Any]]], *, fre
         for start in range(0, len(pks), CHUNK):
             VersionLabel.objects.filter(version_id__in=pks[start : start + CHUNK]).delete()
     rows = [
-        VersionLabel(version_id=pk, key=str(label.get("Key")), value=str(label.get("Value") or ""))
+        (pk, str(label.get("Key")), str(label.get("Value") or ""))
         for pk, labels in labels_by_pk.items()
         for label in labels
         if isinstance(label, Mapping) and label.get("Key") is not None
     ]
-    VersionLabel.objects.bulk_create(rows, batch_size=CHUNK)
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        # A first sync writes a row per label of every version: COPY takes them in one stream.
+        table = connection.ops.quote_name(VersionLabel._meta.db_table)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} (version_id, key, value) FROM STDIN") as stream,
+        ):
+            for row in rows:
+                stream.write_row(row)
+        return
+    VersionLabel.objects.bulk_create(
+        [VersionLabel(version_id=pk, key=key, value=value) for pk, key, value in rows], batch_size=CHUNK
+    )
 
 
 def labels_index_new(model_pk: int, labels_by_name: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
