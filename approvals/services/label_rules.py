@@ -15,7 +15,7 @@ from approvals.permissions import APPROVER, has_role
 from approvals.selectors.policies import policy_of
 
 
-def labels_checked(*, version: ModelVersion, user: Any, before: Sequence[Mapping[str, Any]], after: Any) -> list:
+def labels_check(*, version: ModelVersion, user: Any, before: Sequence[Mapping[str, Any]], after: Any) -> list:
     """`after` as the version's new labels (canonical order), or ApplicationError naming Labels.
 
     ProtectedLabel (403 in the API) when the edit touches a key the workspace protects

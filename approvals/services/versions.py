@@ -22,7 +22,7 @@ from approvals.selectors.policies import policy_of
 from approvals.services import audit_events
 from approvals.services.dismissals import approvals_dismiss
 from approvals.services.label_index import labels_index
-from approvals.services.label_rules import labels_checked
+from approvals.services.label_rules import labels_check
 from approvals.services.unpushed import changed_since
 
 
@@ -143,7 +143,7 @@ def version_edit(
         if "Labels" in values:
             values = {
                 **values,
-                "Labels": labels_checked(version=version, user=user, before=current["Labels"], after=values["Labels"]),
+                "Labels": labels_check(version=version, user=user, before=current["Labels"], after=values["Labels"]),
             }
         problems = pai_fields.check_update(values, current)
         if problems:

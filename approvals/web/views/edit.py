@@ -17,7 +17,7 @@ from approvals.errors import ApplicationError, ProtectedLabel, StaleEdit
 from approvals.models import ModelVersion
 from approvals.permissions import EDITOR, role_required
 from approvals.selectors.policies import policy_of
-from approvals.services.label_rules import labels_checked
+from approvals.services.label_rules import labels_check
 from approvals.services.unpushed import changed_since
 from approvals.web.forms.edit import VersionEditForm, rebase_edit_data
 from approvals.web.helpers import show_error, to_detail, version_or_404
@@ -91,7 +91,7 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
         if "Labels" in values:
             try:
                 # A protected key is refused before the preview, not only once confirmed.
-                labels_checked(version=version, user=request.user, before=current["Labels"], after=values["Labels"])
+                labels_check(version=version, user=request.user, before=current["Labels"], after=values["Labels"])
             except ApplicationError as exc:
                 show_error(form, exc, exc.field)
                 return render(request, "approvals/version_edit.html", context, status=_refusal_status(exc))
