@@ -124,6 +124,9 @@ def test_bad_filter_syntax_is_a_400_in_the_api_and_a_form_error_on_the_pages(cli
 def test_people_of_another_workspace_never_see_its_versions_through_the_filter(client, versions):
     client.force_login(make_user("cyril", group="viewer", workspace=versions["elsewhere"].workspace))
     assert api_names(client, versions, "label=stage=canary") == {"elsewhere"}
+    for url in (reverse("version_list"), reverse("home")):
+        page = client.get(url, {"label": "stage=canary"}).content.decode()
+        assert "/models/m-other/versions/" in page and "/models/m-asr/versions/" not in page
 
 
 def test_a_label_edit_moves_the_version_between_filters(client, versions, workspace):

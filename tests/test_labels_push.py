@@ -215,3 +215,22 @@ def test_the_conflict_page_shows_base_theirs_and_yours_of_the_labels(client, ver
         assert page.status_code == 200
         text = page.content.decode()
         assert "ours-value" in text and "theirs-value" in text
+
+
+def test_a_changed_value_ends_right_even_if_pai_adds_a_second_entry_for_an_existing_key(
+    version, editor, pai_emulator, monkeypatch
+):
+    """PAI does not document what creating an existing key does; here it keeps both entries."""
+    store = pai_emulator.store
+
+    def create_appending(model_id, version_name, body):
+        with store._lock:
+            current = store._version(model_id, version_name)
+            generation = store._set_labels(model_id, current, [*(current.get("Labels") or []), *body["Labels"]])
+        store.wait_durable(generation)
+
+    monkeypatch.setattr(store, "create_labels", create_appending)
+    edit(version, editor, Labels=[{"Key": "stage", "Value": "prod"}])
+
+    assert push.push_version(version_id=version.pk).state == PushState.DONE
+    assert stored(pai_emulator, version) == [{"Key": "stage", "Value": "prod"}]  # one entry: deleted first
