@@ -333,7 +333,7 @@ def test_a_policy_put_without_protected_keys_keeps_them(client, people, workspac
     assert WorkspacePolicy.objects.get(workspace=workspace).protected_label_keys == ["stage"]
 
 
-@pytest.mark.parametrize("keys", ["stage", ["a=b"], ["x" * 129], [5]])
+@pytest.mark.parametrize("keys", ["stage", ["a=b"], ["x" * 129], [5], [""], ["stage", " "]])
 def test_a_bad_protected_key_is_refused_naming_the_field(client, people, workspace, keys):
     client.force_login(people["staff"])
     url = f"/api/workspaces/{workspace.workspace_id}/policy"

@@ -48,7 +48,7 @@ class PolicyInput(serializers.Serializer):
         help_text="PAI's names of the fields that stay editable once a version is decided.",
     )
     protected_label_keys = serializers.ListField(
-        child=serializers.CharField(),
+        child=serializers.CharField(min_length=1, max_length=128),
         required=False,
         help_text="Label keys (e.g. stage) that only the workspace's approvers may set, change or remove; "
         "left out: kept as they are.",

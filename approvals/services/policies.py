@@ -84,7 +84,9 @@ def _protected_keys(keys: Any) -> list[str]:
     field = "protected_label_keys"
     if not isinstance(keys, list | tuple) or not all(isinstance(k, str) for k in keys):
         raise ApplicationError(_("Must be a list of label keys."), field=field)
-    clean = sorted({k.strip() for k in keys if k.strip()})
+    if any(not k.strip() for k in keys):
+        raise ApplicationError(_("A protected label key cannot be empty."), field=field)
+    clean = sorted({k.strip() for k in keys})
     if len(clean) > MAX_PROTECTED_KEYS:
         raise ApplicationError(_("At most %(max)s protected label keys.") % {"max": MAX_PROTECTED_KEYS}, field=field)
     for key in clean:
