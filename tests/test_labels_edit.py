@@ -389,3 +389,23 @@ def test_a_stale_label_save_is_refused_and_shows_their_labels(client, people, ve
     assert re.search(r'<textarea name="Labels"[^>]*>\n?stage=theirs</textarea>', text)
     version.refresh_from_db()
     assert version.labels == [{"Key": "stage", "Value": "theirs"}]  # theirs stays; nothing of mine was saved
+
+
+def test_the_admin_change_form_shows_the_protected_keys_and_saves_them_through_the_service(
+    client, people, workspace, protected
+):
+    client.force_login(people["staff"])
+    row = WorkspacePolicy.objects.get(workspace=workspace)
+    url = reverse("admin:approvals_workspacepolicy_change", args=[row.pk])
+    assert 'name="protected_label_keys" value="stage"' in client.get(url).content.decode()
+    data = {
+        "required_approvers": "",
+        "separation_of_duties": "on",
+        "editable_after_decision": ["VersionDescription"],
+        "protected_label_keys": "stage, a=b",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and "a=b cannot be a label key" in html.unescape(refused.content.decode())
+    assert WorkspacePolicy.objects.get(workspace=workspace).protected_label_keys == ["stage"]
+    assert client.post(url, {**data, "protected_label_keys": ""}).status_code == 302
+    assert WorkspacePolicy.objects.get(workspace=workspace).protected_label_keys == []
