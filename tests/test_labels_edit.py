@@ -409,3 +409,35 @@ def test_the_admin_change_form_shows_the_protected_keys_and_saves_them_through_t
     assert WorkspacePolicy.objects.get(workspace=workspace).protected_label_keys == ["stage"]
     assert client.post(url, {**data, "protected_label_keys": ""}).status_code == 302
     assert WorkspacePolicy.objects.get(workspace=workspace).protected_label_keys == []
+
+
+def test_keeping_our_labels_over_a_protected_key_changed_in_pai_needs_an_approver(people, version, protected):
+    """PAI's console set stage=prod; keeping ours would set stage back to canary in PAI."""
+    theirs = [{"Key": "stage", "Value": "prod"}, {"Key": "team", "Value": "nlp"}]
+    yours = [{"Key": "stage", "Value": "canary"}, {"Key": "team", "Value": "speech"}]
+    version.push_state, version.conflict = (
+        "conflict",
+        {"Labels": {"base": version.labels, "theirs": theirs, "yours": yours}},
+    )
+    version.save()
+    with pytest.raises(ProtectedLabel):
+        services.version_resolve_conflict(version_id=version.pk, user=people["editor"], keep={"Labels": "yours"})
+    version.refresh_from_db()
+    assert version.push_state == "conflict"
+    # Taking PAI's value sets nothing in PAI: anyone who may resolve may do it.
+    services.version_resolve_conflict(version_id=version.pk, user=people["editor"], keep={"Labels": "theirs"})
+    version.refresh_from_db()
+    assert version.labels == theirs
+
+
+def test_an_approver_keeps_our_labels_over_a_protected_key_changed_in_pai(people, version, protected):
+    theirs = [{"Key": "stage", "Value": "prod"}]
+    yours = [{"Key": "stage", "Value": "canary"}]
+    version.push_state, version.conflict = (
+        "conflict",
+        {"Labels": {"base": version.labels, "theirs": theirs, "yours": yours}},
+    )
+    version.save()
+    services.version_resolve_conflict(version_id=version.pk, user=people["approver"], keep={"Labels": "yours"})
+    version.refresh_from_db()
+    assert version.labels == yours

@@ -195,6 +195,10 @@ def version_resolve_conflict(
             raise ApplicationError(
                 _("Choose theirs or yours for %(fields)s.") % {"fields": ", ".join(missing)}, field=missing[0]
             )
+        if keep.get("Labels") == "yours" and "Labels" in version.conflict:
+            # Keeping ours over PAI's labels sets them in PAI again: a protected key needs an approver.
+            sides = version.conflict["Labels"]
+            labels_check(version=version, user=user, before=sides["theirs"], after=sides["yours"])
         diff: dict[str, list[Any]] = {}
         for field, sides in version.conflict.items():
             if keep[field] == "theirs":
