@@ -441,3 +441,18 @@ def test_an_approver_keeps_our_labels_over_a_protected_key_changed_in_pai(people
     services.version_resolve_conflict(version_id=version.pk, user=people["approver"], keep={"Labels": "yours"})
     version.refresh_from_db()
     assert version.labels == yours
+
+
+def test_the_conflict_page_refuses_keeping_our_labels_over_a_protected_key_at_the_field(
+    client, people, version, protected
+):
+    theirs, yours = [{"Key": "stage", "Value": "prod"}], [{"Key": "stage", "Value": "canary"}]
+    version.push_state, version.conflict = "conflict", {"Labels": {"base": [], "theirs": theirs, "yours": yours}}
+    version.save()
+    client.force_login(people["editor"])
+    url = reverse("version_resolve_conflict", args=[version.model.model_id, version.version_name])
+    response = client.post(url, {"keep_Labels": "yours", "revision": version.revision})
+    assert response.status_code == 400
+    assert "may set, change or remove the protected label keys: stage." in html.unescape(response.content.decode())
+    version.refresh_from_db()
+    assert (version.push_state, version.labels) == ("conflict", [*STAGE, {"Key": "team", "Value": "nlp"}])
