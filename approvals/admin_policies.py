@@ -15,7 +15,7 @@ from .errors import ApplicationError
 from .fields import EDITABLE_NAMES
 from .models import GateWaiver, MetricGate, WorkspacePolicy
 from .selectors.policies import policy_values
-from .services.policies import GATE_KEYS, RULES, policy_check, policy_update
+from .services.policies import ALL_RULES, GATE_KEYS, policy_check, policy_update
 from .web.security import client_ip
 
 
@@ -35,14 +35,27 @@ class WorkspacePolicyForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="PAI's fields that stay editable once a version is decided.",
     )
+    protected_label_keys = forms.CharField(
+        required=False,
+        help_text="Label keys only the workspace's approvers may set, change or remove, separated by commas "
+        "(e.g. stage, release).",
+    )
 
     class Meta:
         model = WorkspacePolicy
-        fields = ("workspace", *RULES)
+        fields = ("workspace", *ALL_RULES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["protected_label_keys"] = ", ".join(self.instance.protected_label_keys or ())
+
+    def clean_protected_label_keys(self) -> list[str]:
+        # A comma can never be in a label key, so it separates them.
+        return [key.strip() for key in self.cleaned_data["protected_label_keys"].split(",") if key.strip()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        _checked(self, {name: data[name] for name in RULES if name in data})
+        _checked(self, {name: data[name] for name in ALL_RULES if name in data})
         return data
 
 
@@ -56,7 +69,7 @@ class WorkspacePolicyAdmin(admin.ModelAdmin):
         return ("workspace", "updated_at") if obj else ()
 
     def save_model(self, request: HttpRequest, obj: WorkspacePolicy, form: Any, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in RULES}
+        values = {name: form.cleaned_data[name] for name in ALL_RULES}
         row = policy_update(workspace=obj.workspace, user=request.user, values=values, client_ip=client_ip(request))
         obj.pk = row.pk
 

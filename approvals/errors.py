@@ -42,6 +42,10 @@ class PreconditionRequired(ApplicationError):
     """The request must say which revision it acts on (If-Match) and did not (428)."""
 
 
+class ProtectedLabel(ApplicationError):
+    """A label key the workspace protects, set or removed by someone who is not its approver (403)."""
+
+
 class BodyTooLarge(ApplicationError):
     """A request body over API_MAX_BODY_BYTES (413)."""
 

@@ -96,7 +96,8 @@ VERSION_FIELDS: tuple[VersionField, ...] = (
     VersionField("Uri", "uri", Kind.TEXT, _("Uri")),
     VersionField("FormatType", "format_type", Kind.ENUM, _("Format type"), choices=FORMAT_TYPES),
     VersionField("FrameworkType", "framework_type", Kind.ENUM, _("Framework type"), choices=FRAMEWORK_TYPES),
-    VersionField("Labels", "labels", Kind.LIST, _("Labels")),
+    # Not in UpdateModelVersion: pushed with DeleteModelVersionLabels then CreateModelVersionLabels.
+    VersionField("Labels", "labels", Kind.LIST, _("Labels"), editable=True),
     VersionField("OwnerId", "owner_id", Kind.TEXT, _("Owner"), content=False),
     VersionField("UserId", "user_id", Kind.TEXT, _("Creator"), content=False),
     VersionField("GmtCreateTime", "gmt_create_time", Kind.TIME, _("Created"), content=False),
@@ -111,6 +112,10 @@ EDITABLE: tuple[VersionField, ...] = tuple(f for f in VERSION_FIELDS if f.editab
 EDITABLE_NAMES: tuple[str, ...] = tuple(f.name for f in EDITABLE)
 # {PAI name: ModelVersion attribute} of what UpdateModelVersion takes.
 UPDATABLE_ATTRS: dict[str, str] = {f.name: f.attr for f in UPDATABLE}
+# {PAI name: attribute} of everything the dashboard writes to PAI: UpdateModelVersion's fields and Labels.
+WRITABLE_ATTRS: dict[str, str] = {f.name: f.attr for f in VERSION_FIELDS if f.updatable or f.editable}
+# Written to PAI by their own calls, not in UpdateModelVersion's body.
+SEPARATELY_PUSHED: tuple[str, ...] = tuple(f.name for f in VERSION_FIELDS if f.editable and not f.updatable)
 # What an approval covers: the decision is sent only while PAI holds exactly these as approved.
 CONTENT_NAMES: tuple[str, ...] = tuple(f.name for f in VERSION_FIELDS if f.content)
 ATTRS: dict[str, str] = {f.name: f.attr for f in VERSION_FIELDS}

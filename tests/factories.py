@@ -10,8 +10,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from approvals.models import Approval, AuditEvent, Change, Membership, ModelVersion, RegisteredModel, Workspace
+from approvals.pai.labels import canonical
 from approvals.permissions import ROLES
 from approvals.services.audit import append_event
+from approvals.services.label_index import labels_index
 
 _counter = itertools.count(1)
 BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -42,7 +44,13 @@ def version_fields(model: RegisteredModel, **fields: Any) -> dict[str, Any]:
 
 def make_version(model: RegisteredModel | None = None, **fields: Any) -> ModelVersion:
     model = model or make_model()
-    return ModelVersion.objects.create(**version_fields(model, **fields))
+    if "labels" in fields:
+        # Stored as the sync stores them, with the label filter's index rows.
+        fields["labels"] = canonical(fields["labels"])
+    version = ModelVersion.objects.create(**version_fields(model, **fields))
+    if version.labels:
+        labels_index({version.pk: version.labels})
+    return version
 
 
 def make_versions(model: RegisteredModel, count: int, **fields: Any) -> list[ModelVersion]:

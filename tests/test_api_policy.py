@@ -45,6 +45,7 @@ def test_staff_read_a_workspace_without_a_policy_as_the_defaults(clients, versio
         "separation_of_duties": True,
         "reason_required_on_approval": False,
         "editable_after_decision": ["VersionDescription"],
+        "protected_label_keys": [],
         "gates": [],
     }
 

@@ -134,7 +134,7 @@ def test_no_module_is_much_over_300_lines(module):
 def test_every_field_of_the_table_is_a_field_of_the_model():
     model_fields = {f.name for f in ModelVersion._meta.get_fields()}
     assert {f.attr for f in fields.VERSION_FIELDS} <= model_fields
-    assert set(fields.UPDATABLE_ATTRS) == set(ModelVersion().pai_values())
+    assert set(fields.WRITABLE_ATTRS) == set(ModelVersion().pai_values())
 
 
 def test_import_linter_keeps_the_layers():

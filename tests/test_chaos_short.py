@@ -44,3 +44,5 @@ def test_a_short_chaos_run_ends_with_no_mismatch_and_no_lost_change():
     assert all(figures["faults_injected"][kind] > 0 for kind in ("unavailable", "throttle", "stall")), figures
     # Most writes are accepted; the rest are 412s between users editing the same version.
     assert figures["changes"] >= 0.8 * figures["operations_sent"] and figures["decisions"] > 0, figures
+    # Label edits travel too: delete then create, checked against PAI like every other field.
+    assert figures["label_edits"] > 0 and figures["pai_requests"].get("DeleteModelVersionLabels", 0) > 0, figures

@@ -20,7 +20,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from approvals.errors import ApplicationError, BodyTooLarge, PreconditionFailed, PreconditionRequired, StaleEdit
+from approvals.errors import (
+    ApplicationError,
+    BodyTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
+    ProtectedLabel,
+    StaleEdit,
+)
 
 ERROR_CODES = (
     "invalid",
@@ -46,6 +53,7 @@ STATUS_OF: dict[type[ApplicationError], tuple[int, str]] = {
     StaleEdit: (status.HTTP_409_CONFLICT, "stale"),
     PreconditionRequired: (status.HTTP_428_PRECONDITION_REQUIRED, "precondition_required"),
     BodyTooLarge: (status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large"),
+    ProtectedLabel: (status.HTTP_403_FORBIDDEN, "permission_denied"),
 }
 
 

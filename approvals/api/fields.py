@@ -12,6 +12,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from approvals.pai.labels import canonical, check_label_set
+
 MAX_DEPTH = 64
 
 
@@ -100,3 +102,25 @@ class PaiChoice(_Named, serializers.ChoiceField):
         if not isinstance(data, str):
             self.fail("invalid_choice", input=data)
         return super().to_internal_value(data)
+
+
+class PaiLabels(_Named, serializers.ListField):
+    """A version's whole set of labels, [{"Key": ..., "Value": ...}], checked by PAI's label rules."""
+
+    type_message = "{name} must be a list of Key and Value objects."
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, child=serializers.JSONField(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        if not isinstance(data, list):
+            # Not self.fail: its message is formatted again, and "{Key, Value}" is no placeholder.
+            raise serializers.ValidationError(f"{self.field_name} must be a list of {{Key, Value}} objects.")
+        self._check_storable(data)
+        problems = check_label_set(data)
+        if problems:
+            raise serializers.ValidationError(problems[0].message)
+        return canonical(data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value

@@ -47,6 +47,12 @@ class PolicyInput(serializers.Serializer):
         child=serializers.ChoiceField(choices=list(EDITABLE_NAMES)),
         help_text="PAI's names of the fields that stay editable once a version is decided.",
     )
+    protected_label_keys = serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=128),
+        required=False,
+        help_text="Label keys (e.g. stage) that only the workspace's approvers may set, change or remove; "
+        "left out: kept as they are.",
+    )
     gates = MetricGateInput(
         many=True,
         help_text="Approve is refused while one fails. A gate kept (same metric and dataset) keeps its waivers.",
@@ -69,4 +75,5 @@ class PolicyOutput(serializers.Serializer):
     separation_of_duties = serializers.BooleanField()
     reason_required_on_approval = serializers.BooleanField()
     editable_after_decision = serializers.ListField(child=serializers.CharField())
+    protected_label_keys = serializers.ListField(child=serializers.CharField())
     gates = MetricGateOutput(many=True)

@@ -15,7 +15,7 @@ from approvals.pai.fields import METRICS_MAX_CHARS, SOURCE_ID_FORMAT
 from approvals.web.forms.json_fields import parse_json_text
 
 from .errors import ERROR_CODES
-from .fields import PaiChoice, PaiObject, PaiString
+from .fields import PaiChoice, PaiLabels, PaiObject, PaiString
 from .links import model_versions_url, version_url, workspace_url
 
 # What the API says of each field beyond its kind; the fields themselves are approvals/fields.py's table.
@@ -24,7 +24,9 @@ HELP = {
     "Metrics": f"A JSON object, at most {METRICS_MAX_CHARS:,} characters once serialized compactly.",
     "Options": "JSON text held as a string (e.g. '{\"a\":1}'); may be empty.",
     "SourceId": f"For PAIFlow and TrainingService: {SOURCE_ID_FORMAT}",
-    "Labels": "PAI's [{Key, Value}].",
+    "Labels": "PAI's [{Key, Value}]: the version's whole set of labels (an empty list removes them all); each key "
+    "once, keys and values at most 128 bytes without '=' or ','. Kept in order of key. A key the workspace "
+    "protects may be set, changed or removed only by its approvers (403 otherwise).",
 }
 OBJECT_HELP = "A JSON object; it replaces the stored one whole."
 
@@ -53,6 +55,8 @@ def _input(field: VersionField) -> serializers.Field:
     """The PATCH body's field for one editable version field, by its kind."""
     if field.kind == Kind.OBJECT:
         return PaiObject(help_text=HELP.get(field.name, OBJECT_HELP))
+    if field.kind == Kind.LIST:
+        return PaiLabels(help_text=HELP.get(field.name, ""))
     if field.kind == Kind.ENUM:
         return PaiChoice(choices=field.choices, required=False)
     max_length = 512 if field.name == "SourceId" else None

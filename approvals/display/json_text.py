@@ -16,6 +16,19 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def _is_labels(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, dict) and "Key" in item and set(item) <= {"Key", "Value"} for item in value)
+    )
+
+
 def shown(value: Any) -> str:
-    """A value as the pages show it: text as written, anything else as indented JSON."""
-    return value if isinstance(value, str) else pretty(value)
+    """A value as the pages show it: text as written, labels as `key=value` lines (as the edit form has
+    them), anything else as indented JSON."""
+    if isinstance(value, str):
+        return value
+    if _is_labels(value):
+        return "\n".join(f"{item['Key']}={item.get('Value', '')}" for item in value)
+    return pretty(value)

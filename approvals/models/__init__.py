@@ -3,6 +3,7 @@
 from approvals.models.access import ApiToken, Membership, MembershipSource, Role
 from approvals.models.history import Approval, AuditEvent, AuditEventQuerySet, Change, ChangeKind
 from approvals.models.identity import GroupRoleRule, IdentityLink
+from approvals.models.labels import VersionLabel
 from approvals.models.policy import GateWaiver, MetricGate, WorkspacePolicy
 from approvals.models.registry import (
     SYNC_STALE_AFTER,
@@ -37,6 +38,7 @@ __all__ = [
     "Role",
     "SourceType",
     "SyncState",
+    "VersionLabel",
     "Workspace",
     "WorkspacePolicy",
     "endpoint_refusal",

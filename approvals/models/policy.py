@@ -39,6 +39,11 @@ class WorkspacePolicy(models.Model):
         help_text="PAI's names of the fields that stay editable once a version is decided; the specs that "
         "decide what is deployed are frozen by default.",
     )
+    protected_label_keys = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Label keys (e.g. stage) that only approvers of the workspace may set, change or remove.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext
 
-from approvals.fields import APPROVAL_STATUSES, SOURCE_TYPES, UPDATABLE_ATTRS
+from approvals.fields import APPROVAL_STATUSES, SOURCE_TYPES, WRITABLE_ATTRS
 from approvals.pai.endpoints import endpoint_allowed
 
 # PAI's values (approvals/fields.py), as choices; a member per value, e.g. ApprovalStatus.PENDING.
@@ -176,8 +176,8 @@ class ModelVersion(models.Model):
         return f"{self.model.name} {self.version_name}"
 
     def pai_values(self) -> dict[str, object]:
-        """The updatable fields as PAI names them."""
-        return {name: getattr(self, attr) for name, attr in UPDATABLE_ATTRS.items()}
+        """The fields the dashboard writes to PAI (UpdateModelVersion's and Labels), as PAI names them."""
+        return {name: getattr(self, attr) for name, attr in WRITABLE_ATTRS.items()}
 
     @property
     def has_unpushed_changes(self) -> bool:

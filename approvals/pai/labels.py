@@ -100,3 +100,65 @@ def as_wire(labels: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[dict[
     """{"env": "test"} or [("env", "test")] -> [{"Key": "env", "Value": "test"}], in the order given."""
     pairs = labels.items() if isinstance(labels, Mapping) else labels
     return [{"Key": key, "Value": value} for key, value in pairs]
+
+
+def canonical(labels: Any) -> list[dict[str, Any]]:
+    """A version's labels in one order, by key then value, each as {Key, Value}.
+
+    PAI's order is not meaningful and changes when a key is deleted and created
+    again; stored and compared in this order, a list that differs only in order is
+    the same labels, so neither the sync nor a push sees a change nobody made.
+    Anything that is not a {Key, ...} object is dropped (PAI never lists one).
+    """
+    if not isinstance(labels, list):
+        return []
+    items = [
+        {"Key": str(item["Key"]), "Value": "" if item.get("Value") is None else str(item.get("Value"))}
+        for item in labels
+        if isinstance(item, dict) and item.get("Key") is not None
+    ]
+    return sorted(items, key=lambda item: (item["Key"], item["Value"]))
+
+
+def check_label_set(labels: Any) -> list[LabelProblem]:
+    """Every reason `labels` cannot be a version's whole set of labels (the edit form's and PATCH's `Labels`).
+
+    The same rules as CreateModelVersionLabels, plus: each key once, only Key and
+    Value in an item, at most MAX_LABELS_PER_VERSION labels. An empty list is a
+    version with no labels.
+    """
+    if not isinstance(labels, list):
+        return [LabelProblem("Labels", "Labels must be a list of {Key, Value} objects.")]
+    if not labels:
+        return []
+    problems = [p for p in check_labels(labels) if p.field != "Labels"]
+    seen: set[str] = set()
+    for i, item in enumerate(labels):
+        if not isinstance(item, dict):
+            continue
+        extra = sorted(set(item) - {"Key", "Value"})
+        if extra:
+            message = f"Labels[{i}] has {extra[0]}; a label has only Key and Value."
+            problems.append(LabelProblem(f"Labels[{i}]", message))
+        key = item.get("Key")
+        if isinstance(key, str) and key in seen:
+            message = f"The key {key!r} appears twice; each key holds one value."
+            problems.append(LabelProblem(f"Labels[{i}].Key", message))
+        seen.add(key if isinstance(key, str) else "")
+    if len(labels) > MAX_LABELS_PER_VERSION:
+        problems.append(
+            LabelProblem("Labels", f"{len(labels)} labels; a version holds at most {MAX_LABELS_PER_VERSION}.")
+        )
+    return problems
+
+
+def changed_keys(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The keys added, removed or given another value between two sets of labels."""
+    old = {str(lb.get("Key")): lb.get("Value", "") for lb in before}
+    new = {str(lb.get("Key")): lb.get("Value", "") for lb in after}
+    return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+
+
+def key_problem(key: Any) -> str | None:
+    """Why `key` cannot be a label key (a protected key, a filter's key), or None."""
+    return _check_text("A label key", key, limit=MAX_KEY_BYTES, is_key=True)

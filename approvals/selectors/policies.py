@@ -22,12 +22,14 @@ class Policy:
     separation_of_duties: bool
     reason_required_on_approval: bool
     editable_after_decision: tuple[str, ...]
+    protected_label_keys: tuple[str, ...] = ()
     gates: tuple[MetricGate, ...] = field(default=(), compare=False)
 
     def summary(self) -> dict[str, object]:
         """What an audit event records of the policy a decision was made under."""
         data = asdict(self)
         data["editable_after_decision"] = list(self.editable_after_decision)
+        data["protected_label_keys"] = list(self.protected_label_keys)
         data["gates"] = [str(gate) for gate in self.gates]
         return data
 
@@ -49,6 +51,7 @@ def policy_of(workspace: Workspace) -> Policy:
         separation_of_duties=row.separation_of_duties,
         reason_required_on_approval=row.reason_required_on_approval,
         editable_after_decision=tuple(row.editable_after_decision or ()),
+        protected_label_keys=tuple(row.protected_label_keys or ()),
         gates=gates,
     )
 
@@ -88,6 +91,7 @@ def policy_values(workspace: Workspace) -> dict[str, Any]:
         "editable_after_decision": list(row.editable_after_decision or ())
         if row
         else list(DEFAULT_EDITABLE_AFTER_DECISION),
+        "protected_label_keys": list(row.protected_label_keys or ()) if row else [],
         "gates": [
             {
                 "metric": gate.metric,

@@ -18,6 +18,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
 from approvals.permissions import Scope
+from approvals.selectors.label_filter import LabelTerm, filter_by_labels
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 
 # The JSON columns are large and a listing shows none of them.
@@ -44,6 +45,7 @@ class VersionFilters:
     framework: str = ""
     format: str = ""
     search: str = ""
+    labels: tuple[LabelTerm, ...] = ()  # every one must hold
     sort: str = DEFAULT_VERSION_SORT
 
 
@@ -63,6 +65,7 @@ def version_list(filters: VersionFilters, *, scope: Scope) -> QuerySet[ModelVers
         queryset = queryset.filter(
             Q(model__name__icontains=term) | Q(version_name__icontains=term) | Q(version_description__icontains=term)
         )
+    queryset = filter_by_labels(queryset, filters.labels)
     descending = filters.sort.startswith("-")
     columns = VERSION_SORTS.get(filters.sort.lstrip("-"), VERSION_SORTS["created"])
     return queryset.order_by(*(f"-{c}" if descending else c for c in columns))
@@ -111,14 +114,18 @@ def attach_last_events(versions: Sequence[ModelVersion]) -> None:
         version.last_event = by_pair.get((version.model.model_id, version.version_name))
 
 
-def review_queue(*, scope: Scope, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
-    """Pending versions that PAI still lists, oldest first, each with its last change."""
+def review_queue(
+    *, scope: Scope, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, labels: Sequence[LabelTerm] = ()
+) -> Page:
+    """Pending versions that PAI still lists (holding every label of `labels`), oldest first, each with its
+    last change."""
     queryset = scope.filter(
         ModelVersion.objects.select_related("model", "workspace")
         .defer(*HEAVY_FIELDS)
         .filter(approval_status=ApprovalStatus.PENDING, gone=False)
         .order_by("gmt_create_time", "id")
     )
+    queryset = filter_by_labels(queryset, labels)
     result = paginate(queryset, page=page, page_size=page_size)
     attach_last_events(result.items)
     return result

@@ -19,12 +19,17 @@ from approvals.display.text import visible_text
 from approvals.errors import ApplicationError
 from approvals.fields import EDITABLE_NAMES
 from approvals.models import ApprovalStatus, GateWaiver, MetricGate, Workspace, WorkspacePolicy
+from approvals.pai.labels import key_problem as label_key_problem
 from approvals.permissions import STAFF, has_role
 from approvals.selectors.policies import gate_results, policy_of, policy_values
 from approvals.services import audit_events
 from approvals.services.versions import _locked
 
 RULES = ("required_approvers", "separation_of_duties", "reason_required_on_approval", "editable_after_decision")
+# Rules a body may leave out (kept as they are): added after clients were written against RULES.
+OPTIONAL_RULES = ("protected_label_keys",)
+ALL_RULES = (*RULES, *OPTIONAL_RULES)
+MAX_PROTECTED_KEYS = 50
 GATE_KEYS = ("metric", "dataset", "higher_is_better", "max_regression")
 REASON_MAX = 4000
 
@@ -75,6 +80,25 @@ def _gate(raw: Any, index: int) -> dict[str, Any]:
     return gate
 
 
+def _protected_keys(keys: Any) -> list[str]:
+    field = "protected_label_keys"
+    if not isinstance(keys, list | tuple) or not all(isinstance(k, str) for k in keys):
+        raise ApplicationError(_("Must be a list of label keys."), field=field)
+    if any(not k.strip() for k in keys):
+        raise ApplicationError(_("A protected label key cannot be empty."), field=field)
+    clean = sorted({k.strip() for k in keys})
+    if len(clean) > MAX_PROTECTED_KEYS:
+        raise ApplicationError(_("At most %(max)s protected label keys.") % {"max": MAX_PROTECTED_KEYS}, field=field)
+    for key in clean:
+        if label_key_problem(key) or not _storable(key):
+            raise ApplicationError(
+                _("%(key)s cannot be a label key: at most 128 bytes, with no '=', ',' or control character.")
+                % {"key": key[:60]},
+                field=field,
+            )
+    return clean
+
+
 def policy_check(values: dict[str, Any]) -> dict[str, Any]:
     """The given rules, checked and normalized; the first bad one raises ApplicationError naming it.
 
@@ -82,7 +106,7 @@ def policy_check(values: dict[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(values, dict):
         raise ApplicationError(_("The policy must be a JSON object."))
-    unknown = sorted(set(values) - {*RULES, "gates"})
+    unknown = sorted(set(values) - {*ALL_RULES, "gates"})
     if unknown:
         raise ApplicationError(_("Unknown field %(name)s.") % {"name": unknown[0]}, field=unknown[0])
     clean: dict[str, Any] = {}
@@ -109,6 +133,8 @@ def policy_check(values: dict[str, Any]) -> dict[str, Any]:
                 field="editable_after_decision",
             )
         clean["editable_after_decision"] = [n for n in EDITABLE_NAMES if n in names]  # PAI's order, once each
+    if "protected_label_keys" in values:
+        clean["protected_label_keys"] = _protected_keys(values["protected_label_keys"])
     if "gates" in values:
         if not isinstance(values["gates"], list | tuple):
             raise ApplicationError(_("Must be a list of gates."), field="gates")
@@ -152,9 +178,9 @@ def policy_update(
         workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
         before = policy_values(workspace)
         row, _created = WorkspacePolicy.objects.get_or_create(
-            workspace=workspace, defaults={name: before[name] for name in RULES}
+            workspace=workspace, defaults={name: before[name] for name in ALL_RULES}
         )
-        rules = {name: clean[name] for name in RULES if name in clean}
+        rules = {name: clean[name] for name in ALL_RULES if name in clean}
         if rules:
             for name, value in rules.items():
                 setattr(row, name, value)

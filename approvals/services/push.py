@@ -25,12 +25,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from approvals import tasks
-from approvals.fields import ATTRS, CONTENT_NAMES
+from approvals.fields import ATTRS, CONTENT_NAMES, SEPARATELY_PUSHED
 from approvals.models import Change, ModelVersion, PushState
 from approvals.pai.errors import PaiError, PaiThrottled
 from approvals.pai_clients import client_for
 from approvals.services import audit_events
-from approvals.services.unpushed import PushPlan, oldest_unpushed_at, push_plan
+from approvals.services.label_push import labels_changed_elsewhere, labels_send
+from approvals.services.unpushed import FieldTrail, PushPlan, oldest_unpushed_at, push_plan
 from approvals.services.withdrawal import withdraw_decision
 from approvals.sync.mapping import version_value
 
@@ -77,6 +78,13 @@ def _content_differences(plan: PushPlan, theirs: dict[str, Any]) -> dict[str, di
     }
 
 
+def _changed_elsewhere(name: str, trail: FieldTrail, theirs: Any) -> bool:
+    """PAI holds a value of the field that is neither its base nor one of ours: someone else changed it."""
+    if name == "Labels":
+        return labels_changed_elsewhere(trail, theirs)
+    return theirs != trail.base and theirs not in trail.ours
+
+
 def push_version(*, version_id: int) -> PushOutcome:
     token = uuid.uuid4().hex
     if not _claim(version_id, token):
@@ -93,7 +101,7 @@ def push_version(*, version_id: int) -> PushOutcome:
         conflicts = {
             f: {"base": t.base, "theirs": theirs[f], "yours": ours[f]}
             for f, t in plan.trails.items()
-            if theirs[f] != t.base and theirs[f] not in t.ours
+            if _changed_elsewhere(f, t, theirs[f])
         }
         if conflicts:
             return _finish(version, token, PushState.CONFLICT, conflict=conflicts)
@@ -103,9 +111,14 @@ def push_version(*, version_id: int) -> PushOutcome:
             return PushOutcome(PushState.CONFLICT if withdrawn else "lease lost")
         # A field PAI already holds (an earlier push that timed out after applying) need not go again.
         to_send = {f: v for f, v in ours.items() if theirs[f] != v}
-        request_id = (
-            client.update_model_version(version.model.model_id, version.version_name, to_send) if to_send else ""
-        )
+        key = (version.model.model_id, version.version_name)
+        request_id = ""
+        # Labels first: a decision in the same push is final in PAI, so it goes last, after the content.
+        if "Labels" in to_send:
+            request_id = labels_send(client, *key, theirs["Labels"], to_send["Labels"])
+        update = {f: v for f, v in to_send.items() if f not in SEPARATELY_PUSHED}
+        if update:
+            request_id = client.update_model_version(*key, update)
     except PaiError as exc:
         if exc.retryable and not _given_up(version):
             at_least = exc.retry_after if isinstance(exc, PaiThrottled) else None

@@ -14,13 +14,15 @@ from django.utils.translation import gettext_noop
 
 from approvals import tasks
 from approvals.errors import ApplicationError, StaleEdit
-from approvals.fields import EDITABLE_NAMES, UPDATABLE_ATTRS
+from approvals.fields import EDITABLE_NAMES, WRITABLE_ATTRS
 from approvals.models import ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
 from approvals.pai import fields as pai_fields
 from approvals.permissions import APPROVER, EDITOR, has_any_role, has_role
 from approvals.selectors.policies import policy_of
 from approvals.services import audit_events
 from approvals.services.dismissals import approvals_dismiss
+from approvals.services.label_index import labels_index
+from approvals.services.label_rules import labels_check
 from approvals.services.unpushed import changed_since
 
 
@@ -56,13 +58,15 @@ def _record(
     A change of content dismisses the approvals of earlier revisions in the same transaction.
     """
     for field, (_before, new) in diff.items():
-        setattr(version, UPDATABLE_ATTRS[field], new)
+        setattr(version, WRITABLE_ATTRS[field], new)
     version.revision += 1
     version.revision_changed_at = timezone.now()
     # An edit of a failed version is its author's fix: it resubmits. A conflict waits for a person's choice.
     if version.push_state != PushState.CONFLICT or kind == ChangeKind.RESOLUTION:
         version.push_state, version.push_error = PushState.QUEUED, ""
     version.save()
+    if "Labels" in diff:
+        labels_index({version.pk: version.labels})
     change = Change.objects.create(
         version=version,
         revision=version.revision,
@@ -136,6 +140,11 @@ def version_edit(
                     field=frozen[0],
                 )
         current = version.pai_values()
+        if "Labels" in values:
+            values = {
+                **values,
+                "Labels": labels_check(version=version, user=user, before=current["Labels"], after=values["Labels"]),
+            }
         problems = pai_fields.check_update(values, current)
         if problems:
             raise ApplicationError(problems[0].message, field=problems[0].field)
@@ -186,6 +195,10 @@ def version_resolve_conflict(
             raise ApplicationError(
                 _("Choose theirs or yours for %(fields)s.") % {"fields": ", ".join(missing)}, field=missing[0]
             )
+        if keep.get("Labels") == "yours" and "Labels" in version.conflict:
+            # Keeping ours over PAI's labels sets them in PAI again: a protected key needs an approver.
+            sides = version.conflict["Labels"]
+            labels_check(version=version, user=user, before=sides["theirs"], after=sides["yours"])
         diff: dict[str, list[Any]] = {}
         for field, sides in version.conflict.items():
             if keep[field] == "theirs":

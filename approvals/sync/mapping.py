@@ -10,11 +10,13 @@ from typing import Any
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..fields import UPDATABLE_ATTRS, Kind
 from ..fields import VERSION_FIELDS as TABLE
+from ..fields import WRITABLE_ATTRS, Kind
+from ..pai.labels import canonical
 
-# PAI field -> (model attribute, kind). Kinds: str, json (object), list, time, options.
-_SYNC_KIND = {Kind.TEXT: "str", Kind.ENUM: "str", Kind.OBJECT: "json", Kind.LIST: "list", Kind.TIME: "time"}
+# PAI field -> (model attribute, kind). Kinds: str, json (object), list, labels, time, options.
+# A version's Labels are kept in one order (pai.labels.canonical): PAI's order means nothing.
+_SYNC_KIND = {Kind.TEXT: "str", Kind.ENUM: "str", Kind.OBJECT: "json", Kind.LIST: "labels", Kind.TIME: "time"}
 _SYNC_KIND[Kind.JSON_TEXT] = "options"
 VERSION_FIELDS: dict[str, tuple[str, str]] = {f.name: (f.attr, _SYNC_KIND[f.kind]) for f in TABLE}
 MODEL_FIELDS: dict[str, tuple[str, str]] = {
@@ -31,7 +33,7 @@ MODEL_FIELDS: dict[str, tuple[str, str]] = {
     "GmtCreateTime": ("gmt_create_time", "time"),
 }
 # Local edits own these until pushed (docs/architecture.md, invariant 2); sync leaves them alone meanwhile.
-LOCALLY_OWNED = frozenset(UPDATABLE_ATTRS.values())
+LOCALLY_OWNED = frozenset(WRITABLE_ATTRS.values())
 DEFAULTS = {"SourceType": "Custom", "ApprovalStatus": "Pending"}
 
 
@@ -45,6 +47,8 @@ def _value(raw: Any, kind: str, pai_name: str) -> Any:
         return raw if isinstance(raw, dict) else {}
     if kind == "list":
         return raw if isinstance(raw, list) else []
+    if kind == "labels":
+        return canonical(raw)
     if kind == "options":
         # Options is a JSON string on the wire; tolerate an object and keep it as its string.
         if raw is None:

@@ -13,8 +13,9 @@ from django.db.models import Q
 
 from approvals.services import audit_events
 
-from ..fields import UPDATABLE_ATTRS
+from ..fields import WRITABLE_ATTRS
 from ..models import ModelVersion, RegisteredModel, Workspace
+from ..services.label_index import labels_index, labels_index_new
 from ..services.unpushed import unpushed_trails_of
 from .fetch import Listing
 from .insert import insert_rows
@@ -159,6 +160,7 @@ def upsert_versions(
         for chunk in _chunks(stale):
             rows.update((v.version_name, v) for v in ModelVersion.objects.select_for_update().filter(pk__in=chunk))
         trails = unpushed_trails_of(v for v in rows.values() if v.revision > v.pushed_revision)
+        labels_before = {v.pk: v.labels for v in rows.values()}
 
         new: list[dict[str, Any]] = []
         changed: list[ModelVersion] = []
@@ -189,7 +191,7 @@ def upsert_versions(
                 # The push pipeline owns the fields of unpushed edits: keep ours, report what PAI did.
                 # Without Change rows to say which fields those are, keep every editable field.
                 # By attribute: PAI's value before our unpushed values, and those values.
-                mine = {UPDATABLE_ATTRS[f]: t for f, t in (trails.get(row.pk) or {}).items() if f in UPDATABLE_ATTRS}
+                mine = {WRITABLE_ATTRS[f]: t for f, t in (trails.get(row.pk) or {}).items() if f in WRITABLE_ATTRS}
                 base = {attr: t.base for attr, t in mine.items()}
                 owned = frozenset(base) or LOCALLY_OWNED
                 diff = {}
@@ -220,6 +222,7 @@ def upsert_versions(
                 audit_events.pai_reappeared(workspace, model, version_name=name)
 
         insert_rows(ModelVersion, new)
+        labels_index_new(model.pk, {v["version_name"]: v["labels"] for v in new})
         record_remote_changes(workspace, model, remote, now)
         update_fields = [attr for attr, _ in VERSION_FIELDS.values()]
         ModelVersion.objects.bulk_update(
@@ -227,6 +230,8 @@ def upsert_versions(
             [*update_fields, "gmt_modified_time", "gone", "synced_at", "revision", "pushed_revision"],
             batch_size=BATCH_SIZE,
         )
+        # The label filter's index follows the labels the rows now hold.
+        labels_index({row.pk: row.labels for row in changed if row.labels != labels_before[row.pk]})
         if new:
             names = [v["version_name"] for v in new]
             result.created += len(names)

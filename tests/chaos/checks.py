@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import F
 
-from approvals.fields import UPDATABLE_ATTRS
+from approvals.fields import WRITABLE_ATTRS
 from approvals.models import AuditEvent, Change, ModelVersion, PushState
 from approvals.pai.client import PaiClient
 from approvals.services.audit import verify_chain
@@ -86,7 +86,7 @@ def check(
                     f"{key_of(version)} {f}: the dashboard holds {desired[f]!r}, its changes say {value!r}"
                 )
         held = client.get_model_version(*key_of(version))
-        for f in UPDATABLE_ATTRS:
+        for f in WRITABLE_ATTRS:  # UpdateModelVersion's fields and the labels
             theirs = version_value(f, held.get(f))
             if theirs != desired[f] and not _visibly_pending(version, changes[pk], f):
                 found.mismatches.append(f"{key_of(version)} {f}: PAI {theirs!r}, dashboard {desired[f]!r}")
@@ -104,6 +104,7 @@ def check(
     found.figures.update(
         changes=sum(len(c) for c in changes.values()),
         edits=sum(1 for cs in changes.values() for c in cs if c.kind == "edit"),
+        label_edits=sum(1 for cs in changes.values() for c in cs if c.kind == "edit" and "Labels" in c.fields),
         decisions=sum(1 for cs in changes.values() for c in cs if c.kind == "decision"),
         conflicts=conflicts.count(),
         console_edits=len(console_pks),

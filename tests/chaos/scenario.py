@@ -180,13 +180,17 @@ class Scenario:
         for _ in range(50):
             try:
                 client_for().update_model_version(*key, {"VersionDescription": f"console edit of {key[1]}"})
+                client_for().create_model_version_labels(*key, {"console": "set in PAI"})
                 break
             except PaiError:
                 time.sleep(0.2)
         api = Api(self.web_url, self.console_token, self.counters)
         response, _ = api.call("GET", api.path(key))
         assert response is not None and response.status_code == 200, response
-        body = {"VersionDescription": f"dashboard edit of {key[1]}"}
+        body = {
+            "VersionDescription": f"dashboard edit of {key[1]}",
+            "Labels": [{"Key": "console", "Value": f"set in the dashboard for {key[1]}"}],
+        }
         patch, lost = api.call("PATCH", api.path(key), json=body, headers={"If-Match": response.headers["ETag"]})
         entry = Entry(CONSOLE_USER, "edit", key, body, "accepted" if patch and patch.status_code == 200 else "unknown")
         entry.lost_answers = lost

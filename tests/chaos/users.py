@@ -86,10 +86,17 @@ def new_value(field_name: str, user: str, n: int) -> Any:
         return {"Results": [{"Dataset": {"DatasetId": f"d-{tag}"}, "Metrics": {"auc": round(random.random(), 6)}}]}
     if field_name == "Options":
         return f'{{"tag":"{tag}"}}'
+    if field_name == "Labels":
+        # By key, as the dashboard keeps them: `stage` often just changes value (a delete, then a create),
+        # `chaos` is new each time, and `extra` comes and goes.
+        labels = [{"Key": "chaos", "Value": tag}, {"Key": "stage", "Value": f"s{n % 3}"}]
+        if n % 2:
+            labels.append({"Key": "x-extra", "Value": user})
+        return labels
     return {"by": tag, "n": n}  # InferenceSpec, ExtraInfo
 
 
-EDITED_FIELDS = ("VersionDescription", "Metrics", "InferenceSpec", "ExtraInfo", "Options")
+EDITED_FIELDS = ("VersionDescription", "Metrics", "InferenceSpec", "ExtraInfo", "Options", "Labels")
 
 
 class User(threading.Thread):

@@ -91,6 +91,12 @@ class VersionListApi(APIView):
             OpenApiParameter("framework", str, enum=list(FRAMEWORK_TYPES), description="FrameworkType."),
             OpenApiParameter("format", str, enum=list(FORMAT_TYPES), description="FormatType."),
             OpenApiParameter("q", str, description="Model name, version name or description contains."),
+            OpenApiParameter(
+                "label",
+                str,
+                description="key=value, or key for any value. Repeat the parameter (label=a=1&label=b) or separate "
+                "terms by commas: a version must hold every one. Bad syntax is a 400 naming `label`.",
+            ),
             OpenApiParameter("sort", str, enum=[value for value, _ in VERSION_SORT_CHOICES]),
             PER_PAGE,
             CURSOR,

@@ -17,7 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from approvals.display.json_text import canonical, pretty
 from approvals.fields import EDITABLE, EDITABLE_NAMES, Kind, VersionField
 from approvals.pai.fields import METRICS_MAX_CHARS, SOURCE_ID_FORMAT, check_update
+from approvals.pai.labels import canonical as canonical_labels
 from approvals.web.forms.json_fields import JsonObjectField, JsonTextField
+from approvals.web.forms.labels import LabelsField, labels_text
 
 # PAI's field and its label, for every field the form edits (approvals/fields.py's table).
 EDIT_FIELDS: tuple[tuple[str, Any], ...] = tuple((f.name, _(f.label)) for f in EDITABLE)
@@ -38,6 +40,8 @@ def _form_field(field: VersionField) -> forms.Field:
         return JsonObjectField(help_text=_("A JSON object."))
     if field.kind == Kind.JSON_TEXT:
         return JsonTextField(help_text=_("JSON text, kept as a string; may be empty."))
+    if field.kind == Kind.LIST:
+        return LabelsField()
     if field.kind == Kind.ENUM:
         return forms.ChoiceField(choices=[(name, name) for name in field.choices])
     if field.name == "SourceId":
@@ -78,6 +82,8 @@ class VersionEditForm(forms.Form):
     def _display(field: VersionField, value: Any) -> Any:
         if field.kind == Kind.OBJECT:
             return pretty(value if value is not None else {})
+        if field.kind == Kind.LIST:
+            return labels_text(value)
         if field.kind == Kind.JSON_TEXT and value:
             try:
                 return pretty(json.loads(value))
@@ -89,6 +95,8 @@ class VersionEditForm(forms.Form):
         old = self.current[field.name]
         if field.kind == Kind.OBJECT:
             return canonical(value) != canonical(old)
+        if field.kind == Kind.LIST:
+            return canonical_labels(value) != canonical_labels(old)
         if field.kind == Kind.JSON_TEXT:
             # Shown indented; unchanged if it still says the same JSON as PAI's string.
             if not value or not old:

@@ -20,6 +20,7 @@ from approvals.models import SourceType, Workspace
 from approvals.selectors.audit import AuditFilters
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from approvals.selectors.versions import DEFAULT_VERSION_SORT, VersionFilters
+from approvals.web.forms.label_filter import LabelFilterField
 
 # Beyond this a page number is a typo or a probe, and OFFSET would only scan.
 MAX_PAGE = 100_000
@@ -74,6 +75,7 @@ class VersionFilterForm(forms.Form):
         help_text=_("Model name, version name or description contains"),
         widget=forms.TextInput(attrs={"type": "search"}),
     )
+    label = LabelFilterField()
     sort = forms.ChoiceField(required=False, label=_("Sort by"), choices=VERSION_SORT_CHOICES)
     per_page = forms.TypedChoiceField(
         required=False,
@@ -99,6 +101,7 @@ class VersionFilterForm(forms.Form):
             framework=data.get("framework") or "",
             format=data.get("format") or "",
             search=(data.get("q") or "").strip(),
+            labels=data.get("label") or (),
             sort=data.get("sort") or DEFAULT_VERSION_SORT,
         )
 
@@ -119,6 +122,16 @@ class PageForm(forms.Form):
     @property
     def page_number(self) -> int:
         return self.cleaned_data.get("page") or 1
+
+
+class QueueFilterForm(PageForm):
+    """The review queue's label filter and page."""
+
+    label = LabelFilterField()
+
+    @property
+    def labels(self) -> tuple:
+        return self.cleaned_data.get("label") or ()
 
 
 class AuditFilterForm(forms.Form):

@@ -13,9 +13,11 @@ from django.views.decorators.http import require_http_methods
 from approvals import services
 from approvals.display.json_text import shown
 from approvals.display.labels import field_label
-from approvals.errors import ApplicationError, StaleEdit
+from approvals.errors import ApplicationError, ProtectedLabel, StaleEdit
 from approvals.models import ModelVersion
 from approvals.permissions import EDITOR, role_required
+from approvals.selectors.policies import policy_of
+from approvals.services.label_rules import labels_check
 from approvals.services.unpushed import changed_since
 from approvals.web.forms.edit import VersionEditForm, rebase_edit_data
 from approvals.web.helpers import show_error, to_detail, version_or_404
@@ -32,6 +34,10 @@ def _diff_rows(form: VersionEditForm) -> list[dict[str, str]]:
         }
         for name, value in form.changed_values().items()
     ]
+
+
+def _refusal_status(exc: ApplicationError) -> int:
+    return 403 if isinstance(exc, ProtectedLabel) else 400
 
 
 def _stale(
@@ -57,7 +63,11 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
     """GET: the form. POST: preview the changes; POST with confirm=1: save them."""
     version = version_or_404(model_id, version_name, user=request.user, roles=(EDITOR,))
     current, revision = version.pai_values(), version.revision
-    context: dict[str, Any] = {"version": version, "model": version.model}
+    context: dict[str, Any] = {
+        "version": version,
+        "model": version.model,
+        "protected_label_keys": policy_of(version.workspace).protected_label_keys,
+    }
     if request.method == "GET":
         context["form"] = VersionEditForm(current=current, revision=revision)
         return render(request, "approvals/version_edit.html", context)
@@ -78,6 +88,13 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
         if base_revision != revision:
             # A preview against newer values would show their change being undone; show it as stale now.
             return _stale(request, context, version, changed_since(version, base_revision))
+        if "Labels" in values:
+            try:
+                # A protected key is refused before the preview, not only once confirmed.
+                labels_check(version=version, user=request.user, before=current["Labels"], after=values["Labels"])
+            except ApplicationError as exc:
+                show_error(form, exc, exc.field)
+                return render(request, "approvals/version_edit.html", context, status=_refusal_status(exc))
         context["diff"] = _diff_rows(form)
         return render(request, "approvals/version_edit_preview.html", context)
 
@@ -94,6 +111,6 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
         return _stale(request, context, version, exc.changed)
     except ApplicationError as exc:
         show_error(form, exc, exc.field)
-        return render(request, "approvals/version_edit.html", context, status=400)
+        return render(request, "approvals/version_edit.html", context, status=_refusal_status(exc))
     messages.success(request, _("Saved. Pushing to PAI…"))
     return to_detail(version)

@@ -8,16 +8,16 @@ from django.shortcuts import render
 
 from approvals import selectors
 from approvals.permissions import readable
-from approvals.web.forms.filters import PageForm
+from approvals.web.forms.filters import QueueFilterForm
 from approvals.web.helpers import status_for
 
 
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
-    form = PageForm(request.GET)
+    form = QueueFilterForm(request.GET)
     valid = form.is_valid()
     scope = readable(request.user)
-    page = selectors.review_queue(scope=scope, page=form.page_number) if valid else None
+    page = selectors.review_queue(scope=scope, page=form.page_number, labels=form.labels) if valid else None
     context = {
         "form": form,
         "page": page,
