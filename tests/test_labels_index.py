@@ -13,7 +13,7 @@ from tests.factories import make_model, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("approvals.migrations.0015_labels")
+migration = importlib.import_module("approvals.migrations.0014_labels")
 
 
 def rows(version) -> list[tuple[str, str]]:
