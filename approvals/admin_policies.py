@@ -15,7 +15,7 @@ from .errors import ApplicationError
 from .fields import EDITABLE_NAMES
 from .models import GateWaiver, MetricGate, WorkspacePolicy
 from .selectors.policies import policy_values
-from .services.policies import GATE_KEYS, RULES, policy_check, policy_update
+from .services.policies import ALL_RULES, GATE_KEYS, policy_check, policy_update
 from .web.security import client_ip
 
 
@@ -38,25 +38,31 @@ class WorkspacePolicyForm(forms.ModelForm):
 
     class Meta:
         model = WorkspacePolicy
-        fields = ("workspace", *RULES)
+        fields = ("workspace", *ALL_RULES)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        _checked(self, {name: data[name] for name in RULES if name in data})
+        _checked(self, {name: data[name] for name in ALL_RULES if name in data})
         return data
 
 
 @admin.register(WorkspacePolicy)
 class WorkspacePolicyAdmin(admin.ModelAdmin):
     form = WorkspacePolicyForm
-    list_display = ("workspace", "required_approvers", "separation_of_duties", "reason_required_on_approval")
+    list_display = (
+        "workspace",
+        "required_approvers",
+        "separation_of_duties",
+        "reason_required_on_approval",
+        "review_hours",
+    )
     list_select_related = ("workspace",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("workspace", "updated_at") if obj else ()
 
     def save_model(self, request: HttpRequest, obj: WorkspacePolicy, form: Any, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in RULES}
+        values = {name: form.cleaned_data[name] for name in ALL_RULES}
         row = policy_update(workspace=obj.workspace, user=request.user, values=values, client_ip=client_ip(request))
         obj.pk = row.pk
 

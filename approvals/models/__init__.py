@@ -2,6 +2,14 @@
 
 from approvals.models.access import ApiToken, Membership, MembershipSource, Role
 from approvals.models.history import Approval, AuditEvent, AuditEventQuerySet, Change, ChangeKind
+from approvals.models.notifications import (
+    EmailChoice,
+    EmailState,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    PersonSettings,
+)
 from approvals.models.policy import GateWaiver, MetricGate, WorkspacePolicy
 from approvals.models.registry import (
     SYNC_STALE_AFTER,
@@ -9,13 +17,16 @@ from approvals.models.registry import (
     ModelVersion,
     PushState,
     RegisteredModel,
+    ReviewState,
     SourceType,
     SyncState,
     Workspace,
     endpoint_refusal,
 )
+from approvals.models.reviews import COMMENT_MAX_CHARS, Comment
 
 __all__ = [
+    "COMMENT_MAX_CHARS",
     "SYNC_STALE_AFTER",
     "ApiToken",
     "Approval",
@@ -24,13 +35,21 @@ __all__ = [
     "AuditEventQuerySet",
     "Change",
     "ChangeKind",
+    "Comment",
+    "EmailChoice",
+    "EmailState",
     "GateWaiver",
     "Membership",
     "MembershipSource",
     "MetricGate",
     "ModelVersion",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "PersonSettings",
     "PushState",
     "RegisteredModel",
+    "ReviewState",
     "Role",
     "SourceType",
     "SyncState",

@@ -39,6 +39,13 @@ class WorkspacePolicy(models.Model):
         help_text="PAI's names of the fields that stay editable once a version is decided; the specs that "
         "decide what is deployed are frozen by default.",
     )
+    review_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
+        help_text="Hours a Pending version may wait for review from when the dashboard first saw it (1 to 2160). "
+        "Empty: the APPROVALS_REVIEW_HOURS setting.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

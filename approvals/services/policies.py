@@ -25,6 +25,10 @@ from approvals.services import audit_events
 from approvals.services.versions import _locked
 
 RULES = ("required_approvers", "separation_of_duties", "reason_required_on_approval", "editable_after_decision")
+# Rules a body may leave out (left as they are): the review time came after the API's first clients.
+OPTIONAL_RULES = ("review_hours",)
+ALL_RULES = (*RULES, *OPTIONAL_RULES)
+REVIEW_HOURS_MAX = 24 * 90
 GATE_KEYS = ("metric", "dataset", "higher_is_better", "max_regression")
 REASON_MAX = 4000
 
@@ -82,7 +86,7 @@ def policy_check(values: dict[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(values, dict):
         raise ApplicationError(_("The policy must be a JSON object."))
-    unknown = sorted(set(values) - {*RULES, "gates"})
+    unknown = sorted(set(values) - {*ALL_RULES, "gates"})
     if unknown:
         raise ApplicationError(_("Unknown field %(name)s.") % {"name": unknown[0]}, field=unknown[0])
     clean: dict[str, Any] = {}
@@ -94,6 +98,17 @@ def policy_check(values: dict[str, Any]) -> dict[str, Any]:
                 field="required_approvers",
             )
         clean["required_approvers"] = count
+    if "review_hours" in values:
+        hours = values["review_hours"]
+        if hours is not None and (
+            isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= REVIEW_HOURS_MAX
+        ):
+            raise ApplicationError(
+                _("The review time must be a whole number of hours from 1 to %(max)s (or empty for the default).")
+                % {"max": REVIEW_HOURS_MAX},
+                field="review_hours",
+            )
+        clean["review_hours"] = hours
     for name in ("separation_of_duties", "reason_required_on_approval"):
         if name in values:
             clean[name] = _bool(values, name, name)
@@ -152,9 +167,9 @@ def policy_update(
         workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
         before = policy_values(workspace)
         row, _created = WorkspacePolicy.objects.get_or_create(
-            workspace=workspace, defaults={name: before[name] for name in RULES}
+            workspace=workspace, defaults={name: before[name] for name in ALL_RULES}
         )
-        rules = {name: clean[name] for name in RULES if name in clean}
+        rules = {name: clean[name] for name in ALL_RULES if name in clean}
         if rules:
             for name, value in rules.items():
                 setattr(row, name, value)

@@ -21,6 +21,7 @@ from approvals.permissions import APPROVER, EDITOR, has_any_role, has_role
 from approvals.selectors.policies import policy_of
 from approvals.services import audit_events
 from approvals.services.dismissals import approvals_dismiss
+from approvals.services.reviews import review_ready_after_edit
 from approvals.services.unpushed import changed_since
 
 
@@ -87,6 +88,7 @@ def _record(
         )
     elif kind == ChangeKind.EDIT:
         audit_events.version_edited(version, user=user, diff=diff, reason=reason, client_ip=client_ip)
+        review_ready_after_edit(version, user=user, client_ip=client_ip)
     else:
         audit_events.version_conflict_resolved(version, user=user, diff=diff, client_ip=client_ip)
     if version.push_state == PushState.QUEUED:

@@ -23,7 +23,7 @@ from approvals.api.schema import CURSOR, ETAG, HEADERS, IF_MATCH, IF_MATCH_DECIS
 from approvals.display.audit import shown_events
 from approvals.errors import PreconditionFailed, PreconditionRequired, StaleEdit
 from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
-from approvals.models import Approval, ApprovalStatus, ModelVersion, SourceType
+from approvals.models import Approval, ApprovalStatus, ModelVersion, ReviewState, SourceType
 from approvals.permissions import APPROVER, EDITOR, has_any_role, readable
 from approvals.selectors import audit as audit_selectors
 from approvals.selectors.policies import policy_of
@@ -92,6 +92,8 @@ class VersionListApi(APIView):
             OpenApiParameter("format", str, enum=list(FORMAT_TYPES), description="FormatType."),
             OpenApiParameter("q", str, description="Model name, version name or description contains."),
             OpenApiParameter("sort", str, enum=[value for value, _ in VERSION_SORT_CHOICES]),
+            OpenApiParameter("review", str, enum=ReviewState.values, description="The dashboard's review state."),
+            OpenApiParameter("assigned", str, enum=["me"], description="me: the versions assigned to the caller."),
             PER_PAGE,
             CURSOR,
             *HEADERS,
@@ -100,7 +102,8 @@ class VersionListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         scope = readable(request.user)
-        form = valid(VersionFilterForm(request.query_params, workspaces=selectors.workspaces(scope=scope)))
+        workspaces = selectors.workspaces(scope=scope)
+        form = valid(VersionFilterForm(request.query_params, workspaces=workspaces, user=request.user))
         paging = valid(cursor_form(request.query_params))
         filters = form.filters()
         sort = filters.sort if filters.sort.lstrip("-") in VERSION_SORTS else selectors.DEFAULT_VERSION_SORT

@@ -1,0 +1,42 @@
+"""Bodies and answers of the review's endpoints: comments, changes requested, assignment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from approvals.models import COMMENT_MAX_CHARS
+from approvals.services.reviews import REASON_MAX_CHARS
+
+from .fields import PaiString
+from .serializers import _ClosedBody
+
+
+class CommentInput(_ClosedBody):
+    # Twice the limit is read so the service's message, with the counts, answers a long one.
+    text = PaiString(
+        max_length=COMMENT_MAX_CHARS * 2,
+        help_text=f"Plain text, at most {COMMENT_MAX_CHARS:,} characters; @username mentions a member of the "
+        "workspace (any other @name stays plain text).",
+    )
+
+
+class CommentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.CharField(source="author.username")
+    text = serializers.SerializerMethodField(help_text="null once retracted.")
+    mentions = serializers.ListField(child=serializers.CharField(), help_text="The members it mentions.")
+    created_at = serializers.DateTimeField()
+    retracted_at = serializers.DateTimeField(allow_null=True)
+
+    def get_text(self, comment: Any) -> str | None:
+        return None if comment.retracted else comment.text
+
+
+class ChangesRequestedInput(_ClosedBody):
+    reason = PaiString(max_length=REASON_MAX_CHARS, help_text="What should change; required.")
+
+
+class AssignmentInput(_ClosedBody):
+    assignee = PaiString(max_length=150, help_text='An approver\'s username, "me", or "" to take the assignment away.')
