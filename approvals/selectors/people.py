@@ -10,19 +10,20 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from approvals.models import Workspace
+from approvals.models import Membership, Workspace
 
 
-def _in_workspace(workspace: Workspace | int, role: str | None) -> Q:
+def _holders(workspace: Workspace | int, role: str | None) -> QuerySet:
+    """The user ids of the memberships there (or in every workspace), of `role` if given."""
     pk = workspace.pk if isinstance(workspace, Workspace) else workspace
-    where = Q(memberships__workspace_id=pk) | Q(memberships__workspace__isnull=True)
-    return where & Q(memberships__role=role) if role else where
+    rows = Membership.objects.filter(Q(workspace_id=pk) | Q(workspace__isnull=True))
+    return (rows.filter(role=role) if role else rows).values("user_id")
 
 
 def members(workspace: Workspace | int, *, role: str | None = None) -> QuerySet:
     """Active people holding `role` (None: any role) in the workspace, by username."""
     users = get_user_model().objects.filter(is_active=True)
-    return users.filter(_in_workspace(workspace, role)).distinct().order_by("username")
+    return users.filter(pk__in=_holders(workspace, role)).order_by("username")
 
 
 def members_named(workspace: Workspace | int, usernames: Iterable[str], *, role: str | None = None) -> list[Any]:
