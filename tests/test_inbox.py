@@ -5,9 +5,11 @@ preferences, and the mails at once and in a digest, in the receiver's language."
 from __future__ import annotations
 
 import copy
+import io
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,6 +17,7 @@ from django.utils import translation
 
 from approvals import services
 from approvals.errors import ApplicationError
+from approvals.management.commands.create_demo_users import NLP
 from approvals.models import EmailState, Notification, NotificationKind, PersonSettings, Workspace
 from approvals.services.comments import comment_create
 from approvals.services.inbox import notification_mark_read, preferences_save
@@ -235,3 +238,16 @@ def test_a_mail_server_that_is_down_loses_nothing(team, settings):
     assert row.email_state == EmailState.PENDING and row.email_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert send_pending_emails() == 1 and len(mail.outbox) == 1
+
+
+def test_in_the_demo_a_sync_puts_new_pending_versions_in_the_teams_reviewers_inboxes(pai_settings):
+    call_command("create_demo_users", stdout=io.StringIO())
+    nlp = Workspace.objects.get(workspace_id=NLP)
+    sync_workspace(workspace=nlp)
+
+    told = set(Notification.objects.filter(kind=NotificationKind.NEW_PENDING).values_list("user__username", flat=True))
+    assert told == {"reviewer", "reviewer2"}  # NLP's approvers; not vision-reviewer, not the editor
+    pending_models = set(nlp.versions.filter(approval_status="Pending").values_list("model__model_id", flat=True))
+    mine = Notification.objects.filter(user__username="reviewer").select_related("event")
+    assert {n.event.model_id for n in mine} == pending_models
+    assert all(n.email_state == EmailState.DIGEST for n in mine)  # the demo users have addresses

@@ -124,6 +124,10 @@ class Command(BaseCommand):
         for username in DEMO_USERS:
             lines.append(f"  {username:<16} {demo_password(username):<28} {demo_role(username)}")
         lines.append("Each team's approvers see and decide only their workspace; compare reviewer and vision-reviewer.")
+        lines.append(
+            "New Pending versions found by a sync land in the reviewers' Inbox; notification mails are printed "
+            "to var/worker.log (set EMAIL_HOST to send them)."
+        )
         if using_emulator:
             lines += [
                 "",
