@@ -258,3 +258,23 @@ def test_the_queue_and_the_lists_filter_by_changes_requested(team, client):
     rows = api(team["vic"]).get("/api/versions/", {"review": "changes_requested"}).json()["results"]
     assert [(r["VersionName"], r["review_state"]) for r in rows] == [("1.0.0", "changes_requested")]
     assert other.pk
+
+
+def test_a_retracted_comments_text_is_hidden_in_the_audit_log_and_the_history_at_every_door(team, client):
+    version = team["version"]
+    comment = comment_create(version_id=version.pk, user=team["abe"], text="secret-ish remark")
+    kept = comment_create(version_id=version.pk, user=team["abe"], text="still here")
+    comment_retract(version_id=version.pk, comment_id=comment.pk, user=team["abe"])
+    auditor = make_user("audrey", group="auditor")
+
+    client.force_login(auditor)
+    pages = [
+        client.get(reverse("audit_log")).content.decode(),
+        b"".join(client.get(reverse("audit_export")).streaming_content).decode(),
+    ]
+    pages += [api(auditor).get("/api/audit/").content.decode(), api(auditor).get(f"{API}/history").content.decode()]
+    for page in pages:
+        assert "secret-ish remark" not in page and "still here" in page and "[hidden]" in page
+    # The stored event keeps what was said: the chain is intact.
+    stored = AuditEvent.objects.get(action="comment.created", payload__comment_id=comment.pk)
+    assert stored.payload["text"] == "secret-ish remark" and kept.pk

@@ -70,3 +70,8 @@ def retracted_comment_ids(comment_ids: Iterable[int]) -> frozenset[int]:
     if not ids:
         return frozenset()
     return frozenset(Comment.objects.filter(pk__in=ids, retracted_at__isnull=False).values_list("pk", flat=True))
+
+
+def all_retracted_comment_ids() -> frozenset[int]:
+    """Every retracted comment (one query), for an export that streams the whole log."""
+    return frozenset(Comment.objects.filter(retracted_at__isnull=False).values_list("pk", flat=True))

@@ -45,7 +45,8 @@ def render_version_page(
     reader = selectors.AuditReader.of(request.user)
     events = selectors.version_history(version, reader=reader, limit=HISTORY_LIMIT)
     comments = version_comments(version)
-    shown = shown_events(events, reveal=reader.sees_who_and_where)
+    retracted = {c.pk for c in comments if c.retracted}
+    shown = shown_events(events, reveal=reader.sees_who_and_where, retracted=retracted)
     context = {
         **version_actions_context(request, version),
         **review_context(request, version, comments=comments, **forms),
