@@ -251,3 +251,17 @@ def test_in_the_demo_a_sync_puts_new_pending_versions_in_the_teams_reviewers_inb
     mine = Notification.objects.filter(user__username="reviewer").select_related("event")
     assert {n.event.model_id for n in mine} == pending_models
     assert all(n.email_state == EmailState.DIGEST for n in mine)  # the demo users have addresses
+
+
+def test_staff_read_notifications_and_their_mail_errors_in_admin_and_change_nothing(team, client):
+    edited_by(team)
+    review_request_changes(version_id=team["version"].pk, user=team["abe"], reason="x")
+    row = Notification.objects.get()
+    client.force_login(make_user("root", staff=True))
+
+    listing = client.get(reverse("admin:approvals_notification_changelist")).content.decode()
+    assert "edna" in listing and "pending" in listing
+    page = client.get(reverse("admin:approvals_notification_change", args=[row.pk]))
+    assert page.status_code == 200 and "Save" not in page.content.decode()
+    assert client.post(reverse("admin:approvals_notification_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    assert Notification.objects.filter(pk=row.pk).exists()
