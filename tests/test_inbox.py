@@ -263,5 +263,7 @@ def test_staff_read_notifications_and_their_mail_errors_in_admin_and_change_noth
     assert "edna" in listing and "pending" in listing
     page = client.get(reverse("admin:approvals_notification_change", args=[row.pk]))
     assert page.status_code == 200 and "Save" not in page.content.decode()
-    assert client.post(reverse("admin:approvals_notification_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:approvals_notification_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    )
     assert Notification.objects.filter(pk=row.pk).exists()
