@@ -267,3 +267,36 @@ def test_staff_read_notifications_and_their_mail_errors_in_admin_and_change_noth
         client.post(reverse("admin:approvals_notification_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
     )
     assert Notification.objects.filter(pk=row.pk).exists()
+
+
+def test_the_language_someone_signs_in_with_is_the_language_of_their_mails(team, client):
+    team["edna"].set_password("a long enough password 1")
+    team["edna"].save()
+    client.cookies["django_language"] = "zh-hans"
+    try:
+        response = client.post(reverse("login"), {"username": "edna", "password": "a long enough password 1"})
+    finally:
+        translation.activate("en")
+    assert response.status_code == 302
+    assert PersonSettings.objects.get(user=team["edna"]).mail_language == "zh-hans"
+
+    edited_by(team)
+    review_request_changes(version_id=team["version"].pk, user=team["abe"], reason="x")
+    send_pending_emails()
+    assert mail.outbox[0].subject.startswith("abe 要求修改")
+
+
+def test_the_inbox_costs_the_same_queries_for_2_and_40_notifications(team, client):
+    def notify(count: int) -> None:
+        for n in range(count):
+            comment_create(version_id=team["version"].pk, user=team["abe"], text=f"@edna look {n}")
+
+    client.force_login(team["edna"])
+    notify(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("inbox"))
+    notify(38)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("inbox")).content.decode()
+    assert len(few) == len(many) and page.count("mentioned you in a comment") == 25
+    assert 'rel="next"' in page
