@@ -39,6 +39,9 @@ READ = {
     "api-workspace",
     "api-me",
     "api-audit",
+    "api-version-comments",
+    "inbox",
+    "notification_preferences",
 }
 # Only a role may use these, whatever the method.
 ROLE_ONLY = {
@@ -51,9 +54,16 @@ ROLE_ONLY = {
     "api-sync",
     "version_gate_waive",
     "api-workspace-policy",
+    "version_comment",
+    "version_comment_retract",
+    "version_request_changes",
+    "version_assign",
+    "api-version-comment-retract",
+    "api-version-changes",
+    "api-version-assignment",
 }
 # Only the owner of the object may act on it.
-OWNER_ONLY = {"token_revoke"}
+OWNER_ONLY = {"token_revoke", "inbox_mark_read", "inbox_mark_all_read"}
 UNSAFE = ("post", "put", "patch", "delete")
 
 
@@ -86,6 +96,9 @@ def world():
         "<str:WorkspaceId>": version.model.workspace.workspace_id,
         "<int:token_id>": str(token.pk),
         "<int:gate_id>": "1",
+        "<int:comment_id>": "1",
+        "<str:comment_id>": "1",
+        "<int:notification_id>": "1",
         "^.*$": "no-such-thing",
     }
     urls = {}

@@ -7,7 +7,6 @@ from typing import Any
 from csp.decorators import csp_update
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from approvals.api.views import audit, me, models, policies, reviews, versions, workspaces
@@ -16,7 +15,6 @@ from approvals.api.views import audit, me, models, policies, reviews, versions, 
 VERSION = "models/<str:ModelId>/versions/<str:VersionName>"
 
 
-@csrf_exempt  # it writes nothing; a POST to a path no route takes (…/comments/x/retract) is a 404 too, not a 403
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any other path under /api/: a JSON 404 in the API's error shape, not the HTML page."""
     return JsonResponse({"code": "not_found", "message": "Not found.", "fields": {}}, status=404)
@@ -31,7 +29,8 @@ urlpatterns = [
     path(f"{VERSION}/history", versions.VersionHistoryApi.as_view(), name="api-version-history"),
     path(f"{VERSION}/comments/", reviews.VersionCommentsApi.as_view(), name="api-version-comments"),
     path(
-        f"{VERSION}/comments/<int:comment_id>/retract",
+        # Any text, so a malformed id is the view's JSON 404 rather than the catch-all's.
+        f"{VERSION}/comments/<str:comment_id>/retract",
         reviews.VersionCommentRetractApi.as_view(),
         name="api-version-comment-retract",
     ),

@@ -5,12 +5,14 @@ their refusals are 400 and a version outside the caller's workspaces is 404."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from approvals.api import review_serializers, serializers
+from approvals.api.permissions import Approvers, Commenters, CommentersOnly
 from approvals.api.schema import HEADERS, PATH, errors
 from approvals.api.views.versions import get_version
 from approvals.permissions import APPROVER, EDITOR
@@ -26,6 +28,8 @@ def _version_answer(request: Request, model_id: str, version_name: str) -> Respo
 
 
 class VersionCommentsApi(APIView):
+    permission_classes = [*APIView.permission_classes, Commenters]
+
     @extend_schema(
         operation_id="version_comments",
         tags=["reviews"],
@@ -59,23 +63,29 @@ class VersionCommentsApi(APIView):
 
 
 class VersionCommentRetractApi(APIView):
+    permission_classes = [*APIView.permission_classes, CommentersOnly]
+
     @extend_schema(
         operation_id="version_comment_retract",
         tags=["reviews"],
         summary="Retract your comment: its text is hidden, the retraction recorded",
-        parameters=[*PATH, *HEADERS],
+        parameters=[*PATH, OpenApiParameter("comment_id", int, OpenApiParameter.PATH), *HEADERS],
         request=None,
         responses={200: review_serializers.CommentOutput, **errors(400, 403, 404)},
     )
-    def post(self, request: Request, ModelId: str, VersionName: str, comment_id: int) -> Response:
+    def post(self, request: Request, ModelId: str, VersionName: str, comment_id: str) -> Response:
         version = get_version(ModelId, VersionName, user=request.user, roles=(EDITOR, APPROVER))
+        if not (comment_id.isascii() and comment_id.isdigit() and len(comment_id) < 19):
+            raise Http404
         comment = comment_retract(
-            version_id=version.pk, comment_id=comment_id, user=request.user, client_ip=client_ip(request)
+            version_id=version.pk, comment_id=int(comment_id), user=request.user, client_ip=client_ip(request)
         )
         return Response(review_serializers.CommentOutput(comment).data)
 
 
 class VersionChangesRequestedApi(APIView):
+    permission_classes = [*APIView.permission_classes, Approvers]
+
     @extend_schema(
         operation_id="version_request_changes",
         tags=["reviews"],
@@ -98,6 +108,8 @@ class VersionChangesRequestedApi(APIView):
 
 
 class VersionAssignmentApi(APIView):
+    permission_classes = [*APIView.permission_classes, Approvers]
+
     @extend_schema(
         operation_id="version_assign",
         tags=["reviews"],
