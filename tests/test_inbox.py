@@ -5,6 +5,7 @@ preferences, and the mails at once and in a digest, in the receiver's language."
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 
 import pytest
@@ -13,7 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from approvals import services
 from approvals.errors import ApplicationError
@@ -300,3 +301,34 @@ def test_the_inbox_costs_the_same_queries_for_2_and_40_notifications(team, clien
         page = client.get(reverse("inbox")).content.decode()
     assert len(few) == len(many) and page.count("mentioned you in a comment") == 25
     assert 'rel="next"' in page
+
+
+def test_each_person_gets_one_digest_with_only_their_items(team):
+    edited_by(team)
+    grant(team["ann"], "approver", team["home"])
+    review_assign(version_id=team["version"].pk, user=team["abe"], assignee="ann")
+    for person in ("edna", "ann"):
+        preferences_save(user=team[person], email={kind: "digest" for kind in NotificationKind.values}, language="")
+    comment_create(version_id=team["version"].pk, user=team["abe"], text="one")
+    comment_create(version_id=team["version"].pk, user=team["abe"], text="two")
+
+    assert send_pending_emails() == 1  # the assignment, told at once before ann chose the digest
+    assert send_email_digests() == 2
+    digests = {m.to[0]: m.body for m in mail.outbox if "digest" in m.subject}
+    assert set(digests) == {"edna@example.com", "ann@example.com"}
+    assert "2 notifications since the last digest" in digests["edna@example.com"]
+    assert "one" in digests["ann@example.com"] and "two" in digests["ann@example.com"]
+
+
+def test_a_mail_claimed_by_a_worker_that_died_is_sent_after_the_claim_expires(team):
+    edited_by(team)
+    review_request_changes(version_id=team["version"].pk, user=team["abe"], reason="x")
+    row = Notification.objects.get()
+    stale = timezone.now() - dt.timedelta(minutes=11)
+    Notification.objects.filter(pk=row.pk).update(email_state=EmailState.SENDING, email_claimed_at=stale)
+    fresh = timezone.now() - dt.timedelta(minutes=1)
+
+    assert send_pending_emails() == 1
+    Notification.objects.filter(pk=row.pk).update(email_state=EmailState.SENDING, email_claimed_at=fresh)
+    assert send_pending_emails() == 0  # still another worker's: not sent twice
+    assert len(mail.outbox) == 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,10 +46,17 @@ def link_of(notification: Notification) -> str:
     return settings.DASHBOARD_URL + notification_path(notification)
 
 
-def _claim(waiting: str, sending: str) -> list[Notification]:
-    """Take rows `waiting` (or left `sending` by a killed worker), marked as this claim's by its time."""
+def _waiting(waiting: str, sending: str, now: datetime) -> Q:
+    """Rows `waiting`, or left `sending` by a killed worker."""
+    return Q(email_state=waiting) | Q(email_state=sending, email_claimed_at__lt=now - CLAIM_EXPIRES)
+
+
+def _claim(waiting: str, sending: str, *, user_id: int | None = None) -> list[Notification]:
+    """Take up to BATCH waiting rows (of one person, if given), marked as this claim's by its time."""
     stamp: datetime = timezone.now()
-    wanted = Q(email_state=waiting) | Q(email_state=sending, email_claimed_at__lt=stamp - CLAIM_EXPIRES)
+    wanted = _waiting(waiting, sending, stamp)
+    if user_id is not None:
+        wanted &= Q(user_id=user_id)
     ids = list(Notification.objects.filter(wanted).order_by("id").values_list("pk", flat=True)[:BATCH])
     if not ids:
         return []
@@ -122,7 +128,8 @@ def _connection(rows: list[Notification], *, back_to: str) -> Any:
 
 
 def send_pending_emails() -> int:
-    """Send every notification waiting to be e-mailed at once, one mail each; how many were sent."""
+    """Send up to BATCH notifications waiting to be e-mailed at once, one mail each (the sweep every
+    minute takes the rest); how many were sent."""
     rows = _claim(EmailState.PENDING, EmailState.SENDING)
     if not rows:
         return 0
@@ -151,17 +158,18 @@ def send_pending_emails() -> int:
 
 
 def send_email_digests() -> int:
-    """One mail per person with everything their digest collected; how many mails were sent."""
-    rows = _claim(EmailState.DIGEST, EmailState.SENDING_DIGEST)
-    if not rows:
+    """One mail per person with what their digest collected (up to BATCH items); how many mails were sent."""
+    waiting = _waiting(EmailState.DIGEST, EmailState.SENDING_DIGEST, timezone.now())
+    people = list(Notification.objects.filter(waiting).order_by().values_list("user_id", flat=True).distinct())
+    by_user = {user_id: _claim(EmailState.DIGEST, EmailState.SENDING_DIGEST, user_id=user_id) for user_id in people}
+    by_user = {user_id: rows for user_id, rows in by_user.items() if rows}
+    if not by_user:
         return 0
-    by_user: dict[int, list[Notification]] = defaultdict(list)
-    for row in rows:
-        by_user[row.user_id].append(row)
+    every = [row for rows in by_user.values() for row in rows]
     languages = _languages(set(by_user))
-    hidden = _hidden_comments(rows)
+    hidden = _hidden_comments(every)
     mails = 0
-    connection = _connection(rows, back_to=EmailState.DIGEST)
+    connection = _connection(every, back_to=EmailState.DIGEST)
     if connection is None:
         return 0
     with connection:
