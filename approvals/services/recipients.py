@@ -17,6 +17,7 @@ from approvals.models import (
     Comment,
     ModelVersion,
     NotificationKind,
+    RegisteredModel,
     Workspace,
 )
 from approvals.permissions import APPROVER
@@ -66,15 +67,17 @@ def _version_of(event: AuditEvent) -> ModelVersion | None:
 
 
 def _new_pending(event: AuditEvent) -> tuple[Workspace | None, dict[int, str]]:
-    names = event.payload.get("versions") or []
-    pending = ModelVersion.objects.filter(
-        model__model_id=event.model_id, version_name__in=names, approval_status=ApprovalStatus.PENDING
-    ).select_related("workspace")
-    first = pending.first()
-    if first is None:
+    """The approvers, if one of the versions the sync created waits for review (a first sync
+    names every version of a model: they are matched in Python, not in an IN list of 100,000)."""
+    names = set(event.payload.get("versions") or [])
+    model = RegisteredModel.objects.select_related("workspace").filter(model_id=event.model_id).first()
+    if model is None or not names:
         return None, {}
-    approvers = members(first.workspace, role=APPROVER).values_list("pk", flat=True)
-    return first.workspace, dict.fromkeys(approvers, NotificationKind.NEW_PENDING)
+    pending = ModelVersion.objects.filter(model=model, approval_status=ApprovalStatus.PENDING, gone=False)
+    if names.isdisjoint(pending.values_list("version_name", flat=True)):
+        return None, {}
+    approvers = members(model.workspace, role=APPROVER).values_list("pk", flat=True)
+    return model.workspace, dict.fromkeys(approvers, NotificationKind.NEW_PENDING)
 
 
 def _about_version(event: AuditEvent, version: ModelVersion) -> dict[int, str]:
