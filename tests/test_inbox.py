@@ -20,6 +20,7 @@ from approvals import services
 from approvals.errors import ApplicationError
 from approvals.management.commands.create_demo_users import NLP
 from approvals.models import EmailState, Notification, NotificationKind, PersonSettings, Workspace
+from approvals.services import audit_events
 from approvals.services.comments import comment_create
 from approvals.services.inbox import notification_mark_read, preferences_save
 from approvals.services.mail import send_email_digests, send_pending_emails
@@ -332,3 +333,25 @@ def test_a_mail_claimed_by_a_worker_that_died_is_sent_after_the_claim_expires(te
     Notification.objects.filter(pk=row.pk).update(email_state=EmailState.SENDING, email_claimed_at=fresh)
     assert send_pending_emails() == 0  # still another worker's: not sent twice
     assert len(mail.outbox) == 1
+
+
+def test_a_failed_push_tells_whose_change_it_carried_and_an_overdue_review_its_assignee_or_the_approvers(team):
+    edited_by(team)  # edna's change, not pushed yet
+    version = team["version"]
+    version.refresh_from_db()
+    audit_events.push_outcome(version, state="failed", payload={"error": "InvalidParameter: Metrics"})
+    assert told("push_failed") == [("edna", "push_failed", "push.failed")]
+
+    audit_events.review_overdue(version, due_at=timezone.now())
+    assert told("overdue") == [("abe", "overdue", "review.overdue"), ("ann", "overdue", "review.overdue")]
+    review_assign(version_id=version.pk, user=team["abe"], assignee="ann")
+    version.refresh_from_db()
+    Notification.objects.filter(kind="overdue").delete()
+    audit_events.review_overdue(version, due_at=timezone.now())
+    assert told("overdue") == [("ann", "overdue", "review.overdue")]
+    assert "Metrics" in send_pending_emails_body("edna")
+
+
+def send_pending_emails_body(username: str) -> str:
+    send_pending_emails()
+    return "\n".join(m.body for m in mail.outbox if m.to == [f"{username}@example.com"])
