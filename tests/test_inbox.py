@@ -28,6 +28,7 @@ from approvals.services.reviews import review_assign, review_request_changes
 from approvals.sync import sync_workspace
 from tests.factories import grant, make_model, make_user, make_version, make_workspace
 from tests.fixtures_registry import DEMO_WORKSPACE
+from tests.test_reviews import api
 from tests.test_sync import edit_pai_store
 
 pytestmark = pytest.mark.django_db
@@ -355,3 +356,27 @@ def test_a_failed_push_tells_whose_change_it_carried_and_an_overdue_review_its_a
 def send_pending_emails_body(username: str) -> str:
     send_pending_emails()
     return "\n".join(m.body for m in mail.outbox if m.to == [f"{username}@example.com"])
+
+
+def test_the_api_lists_and_marks_only_the_callers_own_notifications(team):
+    edited_by(team)
+    review_request_changes(version_id=team["version"].pk, user=team["abe"], reason="x")
+    comment_create(version_id=team["version"].pk, user=team["abe"], text="@edna and @ann")
+    edna, ann = api(team["edna"]), api(team["ann"])
+
+    rows = edna.get("/api/notifications/").json()["results"]
+    assert [(r["kind"], r["action"], r["VersionName"]) for r in rows] == [
+        ("mentioned", "comment.created", "1.0.0"),
+        ("changes_requested", "review.changes_requested", "1.0.0"),
+    ]
+    assert rows[1]["text"].startswith("abe requested changes to speech-asr version 1.0.0")
+    theirs = rows[0]["id"]
+    assert ann.post(f"/api/notifications/{theirs}/read").status_code == 404
+    assert ann.post("/api/notifications/abc/read").status_code == 404
+    assert edna.post(f"/api/notifications/{theirs}/read").json()["read_at"] is not None
+    assert [r["kind"] for r in edna.get("/api/notifications/", {"unread": "1"}).json()["results"]] == [
+        "changes_requested"
+    ]
+    assert ann.post("/api/notifications/read-all").json() == {"marked_read": 1}
+    assert edna.post("/api/notifications/read-all").json() == {"marked_read": 1}
+    assert Notification.objects.filter(read_at__isnull=True).count() == 0

@@ -40,6 +40,7 @@ READ = {
     "api-me",
     "api-audit",
     "api-version-comments",
+    "api-notifications",
     "inbox",
     "notification_preferences",
 }
@@ -63,7 +64,13 @@ ROLE_ONLY = {
     "api-version-assignment",
 }
 # Only the owner of the object may act on it.
-OWNER_ONLY = {"token_revoke", "inbox_mark_read", "inbox_mark_all_read"}
+OWNER_ONLY = {
+    "token_revoke",
+    "inbox_mark_read",
+    "inbox_mark_all_read",
+    "api-notification-read",
+    "api-notifications-read-all",
+}
 UNSAFE = ("post", "put", "patch", "delete")
 
 
@@ -99,6 +106,7 @@ def world():
         "<int:comment_id>": "1",
         "<str:comment_id>": "1",
         "<int:notification_id>": "1",
+        "<str:notification_id>": "1",
         "^.*$": "no-such-thing",
     }
     urls = {}

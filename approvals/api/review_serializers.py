@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from approvals.display.notifications import headline
 from approvals.models import COMMENT_MAX_CHARS
 from approvals.services.reviews import REASON_MAX_CHARS
 
@@ -40,3 +41,34 @@ class ChangesRequestedInput(_ClosedBody):
 
 class AssignmentInput(_ClosedBody):
     assignee = PaiString(max_length=150, help_text='An approver\'s username, "me", or "" to take the assignment away.')
+
+
+class NotificationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="new_pending, assigned, mentioned, comment, changes_requested, …")
+    text = serializers.SerializerMethodField(help_text="What happened, by whom, where; in the caller's language.")
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    action = serializers.CharField(source="event.action", help_text="The audit event's action.")
+    event_seq = serializers.IntegerField(source="event.seq")
+    WorkspaceId = serializers.CharField(source="event.workspace_id")
+    ModelId = serializers.CharField(source="event.model_id")
+    VersionName = serializers.CharField(source="event.version_name")
+
+    def get_text(self, notification: Any) -> str:
+        return headline(notification.kind, notification.event)
+
+
+NotificationPage = type(
+    "NotificationPage",
+    (serializers.Serializer,),
+    {
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": NotificationOutput(many=True),
+    },
+)
+
+
+class MarkedReadOutput(serializers.Serializer):
+    marked_read = serializers.IntegerField()

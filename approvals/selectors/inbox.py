@@ -32,3 +32,9 @@ def chosen_language(user: Any) -> str:
     """The language the person chose for what is sent to them ("": the one they last used)."""
     row = PersonSettings.objects.filter(user=user).first()
     return row.language if row else ""
+
+
+def notifications_of(user: Any, *, unread_only: bool = False) -> Any:
+    """The person's notifications with their events (for the API's cursor pages, newest first)."""
+    rows = Notification.objects.filter(user=user).select_related("event")
+    return rows.filter(read_at__isnull=True) if unread_only else rows
