@@ -17,17 +17,13 @@ from django.utils.translation import gettext as _
 from approvals.display.comments import mention_candidates
 from approvals.display.text import visible_text
 from approvals.errors import ApplicationError
-from approvals.models import COMMENT_MAX_CHARS, Comment, ModelVersion
+from approvals.models import COMMENT_MAX_CHARS, Comment
 from approvals.permissions import APPROVER, EDITOR, has_any_role
 from approvals.selectors.people import members_named
 from approvals.services import audit_events
-from approvals.services.versions import _storable
+from approvals.services.versions import _locked, _storable
 
 COMMENTERS = (EDITOR, APPROVER)
-
-
-def _locked(version_id: int) -> ModelVersion:
-    return ModelVersion.objects.select_for_update().select_related("model", "workspace").get(pk=version_id)
 
 
 def comment_text_problem(text: str) -> str:

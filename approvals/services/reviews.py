@@ -23,6 +23,7 @@ REASON_MAX_CHARS = 4000
 
 
 def _locked(version_id: int) -> ModelVersion:
+    # As services.versions._locked, which cannot be imported here: versions imports this module.
     return ModelVersion.objects.select_for_update().select_related("model", "workspace").get(pk=version_id)
 
 
