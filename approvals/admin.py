@@ -13,7 +13,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import admin_policies  # noqa: F401  (registers the policy, gate and waiver admins)
+from . import (
+    admin_policies,  # noqa: F401  (registers the policy, gate and waiver admins)
+    admin_reviews,  # noqa: F401  (registers the comment and notification admins)
+)
 from .models import AuditEvent, GroupRoleRule, IdentityLink, Membership, ModelVersion, RegisteredModel, Workspace
 from .services.group_roles import group_rule_create, group_rule_delete
 from .services.memberships import membership_grant, membership_revoke

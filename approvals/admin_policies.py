@@ -62,7 +62,13 @@ class WorkspacePolicyForm(forms.ModelForm):
 @admin.register(WorkspacePolicy)
 class WorkspacePolicyAdmin(admin.ModelAdmin):
     form = WorkspacePolicyForm
-    list_display = ("workspace", "required_approvers", "separation_of_duties", "reason_required_on_approval")
+    list_display = (
+        "workspace",
+        "required_approvers",
+        "separation_of_duties",
+        "reason_required_on_approval",
+        "review_hours",
+    )
     list_select_related = ("workspace",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:

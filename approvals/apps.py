@@ -8,11 +8,13 @@ class ApprovalsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        # Connects the sign-in signal receiver that starts a session's expiry clocks, and the
-        # User receivers that revoke API tokens on a password change or a deactivation, and the
-        # receivers that audit every sign-in and failed sign-in.
+        # Connects the sign-in signal receivers that start a session's expiry clocks and remember
+        # the language for a person's mails, the User receivers that revoke API tokens on a
+        # password change or a deactivation, and the receivers that audit every sign-in and
+        # failed sign-in.
         from approvals.services import (
             audit_keys,
+            inbox,  # noqa: F401
             tokens,  # noqa: F401
         )
         from approvals.web import security, sign_in_audit  # noqa: F401

@@ -80,3 +80,27 @@ def write_audit_checkpoint() -> int:
     from approvals.services.audit_checkpoints import checkpoint_write
 
     return len(checkpoint_write(only_if_new=True))
+
+
+@shared_task
+def record_overdue_reviews() -> int:
+    """Beat: record review.overdue once for each version whose review time passed."""
+    from approvals.services.overdue import overdue_reviews_record
+
+    return overdue_reviews_record()
+
+
+@shared_task
+def send_notification_emails() -> int:
+    """After a commit that told people, and every minute (the sweep): send the mails due at once."""
+    from approvals.services.mail import send_pending_emails
+
+    return send_pending_emails()
+
+
+@shared_task
+def send_email_digests() -> int:
+    """Beat, once a day: one mail per person with what their digest collected."""
+    from approvals.services.mail import send_email_digests as send
+
+    return send()

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "django.contrib.messages.context_processors.messages",
+                "approvals.web.context_processors.unread_notifications",
             ],
         },
     },
@@ -180,6 +182,29 @@ LOGGING = {
 # Approval rules (docs/architecture.md, invariant 5).
 APPROVALS_SEPARATION_OF_DUTIES = env.bool("APPROVALS_SEPARATION_OF_DUTIES", default=True)
 APPROVALS_REQUIRED_APPROVERS = env.int("APPROVALS_REQUIRED_APPROVERS", default=1)
+# How long a Pending version may wait for review (hours from when it was first seen Pending),
+# where the workspace's policy does not say.
+APPROVALS_REVIEW_HOURS = env.int("APPROVALS_REVIEW_HOURS", default=48)
+
+# E-mail to people (README "Notifications for people"): SMTP when EMAIL_HOST is set, the
+# console otherwise (the demo prints the mails). Links in mails start with DASHBOARD_URL.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PAI model review <noreply@localhost>")
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The hour (in TIME_ZONE) the daily digest goes out.
+EMAIL_DIGEST_HOUR = env.int("EMAIL_DIGEST_HOUR", default=8)
 # A push claim left by a killed worker expires after this long.
 PUSH_LEASE_SECONDS = env.int("PUSH_LEASE_SECONDS", default=120)
 PUSH_RETRY_MAX_DELAY_SECONDS = env.int("PUSH_RETRY_MAX_DELAY_SECONDS", default=600)
@@ -191,6 +216,12 @@ PAI_SYNC_INTERVAL_SECONDS = env.int("PAI_SYNC_INTERVAL_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "sync-pai-workspaces": {"task": "approvals.tasks.sync_workspaces", "schedule": float(PAI_SYNC_INTERVAL_SECONDS)},
     "sweep-overdue-pushes": {"task": "approvals.tasks.sweep_overdue_pushes", "schedule": 60.0},
+    "record-overdue-reviews": {"task": "approvals.tasks.record_overdue_reviews", "schedule": 300.0},
+    "send-notification-emails": {"task": "approvals.tasks.send_notification_emails", "schedule": 60.0},
+    "send-email-digests": {
+        "task": "approvals.tasks.send_email_digests",
+        "schedule": crontab(minute=0, hour=EMAIL_DIGEST_HOUR),
+    },
 }
 
 # The audit log (README "Security"): event hashes are HMACs with keys from here, never

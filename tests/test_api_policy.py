@@ -44,6 +44,8 @@ def test_staff_read_a_workspace_without_a_policy_as_the_defaults(clients, versio
         "required_approvers_in_force": 1,
         "separation_of_duties": True,
         "reason_required_on_approval": False,
+        "review_hours": None,
+        "review_hours_in_force": 48,
         "editable_after_decision": ["VersionDescription"],
         "protected_label_keys": [],
         "gates": [],

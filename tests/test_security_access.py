@@ -50,6 +50,10 @@ READ = {
     "api-workspace",
     "api-me",
     "api-audit",
+    "api-version-comments",
+    "api-notifications",
+    "inbox",
+    "notification_preferences",
 }
 # Only a role may use these, whatever the method.
 ROLE_ONLY = {
@@ -62,9 +66,22 @@ ROLE_ONLY = {
     "api-sync",
     "version_gate_waive",
     "api-workspace-policy",
+    "version_comment",
+    "version_comment_retract",
+    "version_request_changes",
+    "version_assign",
+    "api-version-comment-retract",
+    "api-version-changes",
+    "api-version-assignment",
 }
 # Only the owner of the object may act on it.
-OWNER_ONLY = {"token_revoke"}
+OWNER_ONLY = {
+    "token_revoke",
+    "inbox_mark_read",
+    "inbox_mark_all_read",
+    "api-notification-read",
+    "api-notifications-read-all",
+}
 UNSAFE = ("post", "put", "patch", "delete")
 
 
@@ -97,6 +114,10 @@ def world():
         "<str:WorkspaceId>": version.model.workspace.workspace_id,
         "<int:token_id>": str(token.pk),
         "<int:gate_id>": "1",
+        "<int:comment_id>": "1",
+        "<str:comment_id>": "1",
+        "<int:notification_id>": "1",
+        "<str:notification_id>": "1",
         "^.*$": "no-such-thing",
     }
     urls = {}

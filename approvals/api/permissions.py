@@ -28,6 +28,22 @@ class Approvers(BasePermission):
         return has_role_somewhere(request.user, APPROVER)
 
 
+class Commenters(BasePermission):
+    """Anyone signed in reads a version's comments; editors and approvers write them."""
+
+    message = "Only editors and approvers can comment."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return request.method in SAFE_METHODS or any(has_role_somewhere(request.user, r) for r in (EDITOR, APPROVER))
+
+
+class CommentersOnly(Commenters):
+    """Editors and approvers, whatever the method (retracting)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return any(has_role_somewhere(request.user, role) for role in (EDITOR, APPROVER))
+
+
 class AuditExporters(BasePermission):
     """Everyone reads the events of their workspaces as JSON (as on the audit page); the CSV
     export, like the page's, is for auditors and staff."""

@@ -43,6 +43,14 @@ class PolicyInput(serializers.Serializer):
     )
     separation_of_duties = serializers.BooleanField(help_text="Nobody approves content they changed.")
     reason_required_on_approval = serializers.BooleanField(help_text="An approval needs a reason too.")
+    review_hours = serializers.IntegerField(
+        min_value=1,
+        max_value=24 * 90,
+        allow_null=True,
+        required=False,
+        help_text="Hours a Pending version may wait for review from when the dashboard first saw it; null: the "
+        "installation's APPROVALS_REVIEW_HOURS; left out: unchanged.",
+    )
     editable_after_decision = serializers.ListField(
         child=serializers.ChoiceField(choices=list(EDITABLE_NAMES)),
         help_text="PAI's names of the fields that stay editable once a version is decided.",
@@ -74,6 +82,8 @@ class PolicyOutput(serializers.Serializer):
     )
     separation_of_duties = serializers.BooleanField()
     reason_required_on_approval = serializers.BooleanField()
+    review_hours = serializers.IntegerField(allow_null=True, help_text="null: the installation's default.")
+    review_hours_in_force = serializers.IntegerField(help_text="What applies now. Read only; ignored when sent back.")
     editable_after_decision = serializers.ListField(child=serializers.CharField())
     protected_label_keys = serializers.ListField(child=serializers.CharField())
     gates = MetricGateOutput(many=True)

@@ -10,7 +10,7 @@ from typing import Any
 from rest_framework import serializers
 
 from approvals.fields import EDITABLE, JSON_ATTRS, VERSION_FIELDS, Kind, VersionField
-from approvals.models import ApprovalStatus, MembershipSource, PushState, Role, SyncState
+from approvals.models import ApprovalStatus, MembershipSource, PushState, ReviewState, Role, SyncState
 from approvals.pai.fields import METRICS_MAX_CHARS, SOURCE_ID_FORMAT
 from approvals.web.forms.json_fields import parse_json_text
 
@@ -145,6 +145,15 @@ class _VersionState(serializers.Serializer):
     pushed_revision = serializers.IntegerField(help_text="The newest revision PAI is known to hold.")
     push_state = serializers.ChoiceField(choices=PushState.values)
     gone = serializers.BooleanField(help_text="PAI no longer lists the version.")
+    review_state = serializers.ChoiceField(
+        choices=ReviewState.values, help_text="The dashboard's review: changes_requested blocks approval."
+    )
+    review_requested_by = serializers.CharField(source="review_requested_by.username", allow_null=True, default=None)
+    review_reason = serializers.CharField()
+    assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    pending_since = serializers.DateTimeField(
+        allow_null=True, help_text="First seen Pending; the review time runs from here."
+    )
     url = serializers.SerializerMethodField()
 
     def get_url(self, version: Any) -> str:

@@ -1,11 +1,11 @@
 """What of an audit event a reader is shown: client addresses and token names only to those
-who see who acted from where (auditors and staff). The one masking rule of the audit
+who see who acted from where (auditors and staff), and no retracted comment's text. The one masking rule of the audit
 page, a version's history, the API and the CSV; which events they read is selectors/audit.py's."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from approvals.models import AuditEvent
 
@@ -15,17 +15,44 @@ HIDDEN = "[hidden]"
 TOKEN_KEYS = ("name", "prefix")
 
 
-def shown_event(event: AuditEvent, *, reveal: bool) -> AuditEvent:
-    """The event as this reader sees it: a copy without the client address and token names unless `reveal`."""
-    if reveal:
+def comment_ids(events: Iterable[AuditEvent]) -> set[int]:
+    """The comments that comment events name (to ask which of them were retracted)."""
+    return {
+        event.payload["comment_id"]
+        for event in events
+        if event.action == "comment.created"
+        and isinstance(event.payload, dict)
+        and isinstance(event.payload.get("comment_id"), int)
+    }
+
+
+def _retracted(event: AuditEvent, retracted: Collection[int]) -> bool:
+    return (
+        event.action == "comment.created"
+        and isinstance(event.payload, dict)
+        and event.payload.get("comment_id") in retracted
+    )
+
+
+def shown_event(event: AuditEvent, *, reveal: bool, retracted: Collection[int] = ()) -> AuditEvent:
+    """The event as this reader sees it: a copy without the client address and token names unless
+    `reveal`, and without the text of a comment its author retracted (the stored event keeps it)."""
+    hide_text = _retracted(event, retracted)
+    if reveal and not hide_text:
         return event
     masked = copy.copy(event)
+    if hide_text:
+        masked.payload = {**event.payload, "text": HIDDEN}
+    if reveal:
+        return masked
     masked.client_ip = None
     if event.action.startswith("token.") and isinstance(event.payload, dict):
         masked.payload = {key: HIDDEN if key in TOKEN_KEYS else value for key, value in event.payload.items()}
     return masked
 
 
-def shown_events(events: Iterable[AuditEvent], *, reveal: bool) -> Iterator[AuditEvent]:
+def shown_events(
+    events: Iterable[AuditEvent], *, reveal: bool, retracted: Collection[int] = ()
+) -> Iterator[AuditEvent]:
     for event in events:
-        yield shown_event(event, reveal=reveal)
+        yield shown_event(event, reveal=reveal, retracted=retracted)

@@ -38,3 +38,23 @@ def push_state_label(state: str) -> str:
 def field_label(name: str) -> str:
     """PAI's field `name` as people read it, in the active language (the table holds the English)."""
     return str(gettext_lazy(label_of(name)))
+
+
+NOTIFICATION_KIND_LABELS = {
+    "new_pending": pgettext_lazy("notification kind", "A new version waits for review"),
+    "assigned": pgettext_lazy("notification kind", "A review is assigned to you"),
+    "mentioned": pgettext_lazy("notification kind", "You are mentioned in a comment"),
+    "comment": pgettext_lazy("notification kind", "A comment on a version you take part in"),
+    "changes_requested": pgettext_lazy("notification kind", "Changes are requested to a version you edited"),
+    "ready": pgettext_lazy("notification kind", "A version you asked changes of is ready again"),
+    "approved": pgettext_lazy("notification kind", "Approved"),
+    "rejected": pgettext_lazy("notification kind", "Rejected"),
+    "approvals_dismissed": pgettext_lazy("notification kind", "Approvals dismissed"),
+    "push_failed": pgettext_lazy("notification kind", "Your change failed to reach PAI"),
+    "push_conflict": pgettext_lazy("notification kind", "Your change conflicts with one made in PAI"),
+    "overdue": pgettext_lazy("notification kind", "A review is overdue"),
+}
+
+
+def notification_kind_label(kind: str) -> str:
+    return str(NOTIFICATION_KIND_LABELS.get(kind, kind))

@@ -4,6 +4,14 @@ from approvals.models.access import ApiToken, Membership, MembershipSource, Role
 from approvals.models.history import Approval, AuditEvent, AuditEventQuerySet, Change, ChangeKind
 from approvals.models.identity import GroupRoleRule, IdentityLink
 from approvals.models.labels import VersionLabel
+from approvals.models.notifications import (
+    EmailChoice,
+    EmailState,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    PersonSettings,
+)
 from approvals.models.policy import GateWaiver, MetricGate, WorkspacePolicy
 from approvals.models.registry import (
     SYNC_STALE_AFTER,
@@ -11,13 +19,16 @@ from approvals.models.registry import (
     ModelVersion,
     PushState,
     RegisteredModel,
+    ReviewState,
     SourceType,
     SyncState,
     Workspace,
     endpoint_refusal,
 )
+from approvals.models.reviews import COMMENT_MAX_CHARS, Comment
 
 __all__ = [
+    "COMMENT_MAX_CHARS",
     "SYNC_STALE_AFTER",
     "ApiToken",
     "Approval",
@@ -26,6 +37,9 @@ __all__ = [
     "AuditEventQuerySet",
     "Change",
     "ChangeKind",
+    "Comment",
+    "EmailChoice",
+    "EmailState",
     "GateWaiver",
     "GroupRoleRule",
     "IdentityLink",
@@ -33,8 +47,13 @@ __all__ = [
     "MembershipSource",
     "MetricGate",
     "ModelVersion",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "PersonSettings",
     "PushState",
     "RegisteredModel",
+    "ReviewState",
     "Role",
     "SourceType",
     "SyncState",

@@ -44,6 +44,13 @@ class WorkspacePolicy(models.Model):
         blank=True,
         help_text="Label keys (e.g. stage) that only approvers of the workspace may set, change or remove.",
     )
+    review_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
+        help_text="Hours a Pending version may wait for review from when the dashboard first saw it (1 to 2160). "
+        "Empty: the APPROVALS_REVIEW_HOURS setting.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -105,6 +105,13 @@ class RegisteredModel(models.Model):
         return self.name
 
 
+class ReviewState(models.TextChoices):
+    """The dashboard's own review state of a Pending version; PAI knows nothing of it."""
+
+    READY = "ready", "ready for review"
+    CHANGES_REQUESTED = "changes_requested", "changes requested"
+
+
 class ModelVersion(models.Model):
     """One PAI model version: PAI's fields as last known, plus the push state.
 
@@ -155,6 +162,19 @@ class ModelVersion(models.Model):
     # In `conflict`: {field: {"base": ..., "theirs": ..., "yours": ...}} for the page to show.
     conflict = models.JSONField(default=dict, blank=True)
 
+    # The review (services/reviews.py): changes requested, who reviews it, and since when it waits.
+    review_state = models.CharField(max_length=24, choices=ReviewState.choices, default=ReviewState.READY)
+    review_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    review_reason = models.TextField(blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # When the dashboard first saw it Pending; its due time is this plus the workspace's review time.
+    pending_since = models.DateTimeField(null=True, blank=True)
+    overdue_recorded_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-gmt_create_time", "-id"]
         constraints = [models.UniqueConstraint(fields=["model", "version_name"], name="unique_version_per_model")]
@@ -170,6 +190,7 @@ class ModelVersion(models.Model):
             models.Index(fields=["framework_type"], name="version_framework_idx"),
             models.Index(fields=["format_type"], name="version_format_idx"),
             models.Index(fields=["push_state"], name="version_push_state_idx"),
+            models.Index(fields=["assignee", "approval_status"], name="version_assignee_idx"),
         ]
 
     def __str__(self) -> str:

@@ -88,6 +88,7 @@ def policy_values(workspace: Workspace) -> dict[str, Any]:
         "required_approvers": row.required_approvers if row else None,
         "separation_of_duties": row.separation_of_duties if row else settings.APPROVALS_SEPARATION_OF_DUTIES,
         "reason_required_on_approval": row.reason_required_on_approval if row else False,
+        "review_hours": row.review_hours if row else None,
         "editable_after_decision": list(row.editable_after_decision or ())
         if row
         else list(DEFAULT_EDITABLE_AFTER_DECISION),

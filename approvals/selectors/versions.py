@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
 from approvals.permissions import Scope
 from approvals.selectors.label_filter import LabelTerm, filter_by_labels
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
+from approvals.selectors.reviews import attach_due_times, overdue_condition, review_hours
 
 # The JSON columns are large and a listing shows none of them.
 HEAVY_FIELDS = (*JSON_ATTRS, "conflict", "model__description", "model__extra_info", "model__labels")
@@ -47,10 +49,12 @@ class VersionFilters:
     search: str = ""
     labels: tuple[LabelTerm, ...] = ()  # every one must hold
     sort: str = DEFAULT_VERSION_SORT
+    review: str = ""  # a ReviewState: ready, changes_requested
+    assignee_pk: int | None = None  # "Assigned to me": the reader's pk
 
 
 def version_list(filters: VersionFilters, *, scope: Scope) -> QuerySet[ModelVersion]:
-    queryset = scope.filter(ModelVersion.objects.select_related("model", "workspace").defer(*HEAVY_FIELDS))
+    queryset = scope.filter(ModelVersion.objects.select_related("model", "workspace", "assignee").defer(*HEAVY_FIELDS))
     exact = {
         "workspace_id": filters.workspace_pk,
         "model__model_id": filters.model_id,
@@ -58,6 +62,8 @@ def version_list(filters: VersionFilters, *, scope: Scope) -> QuerySet[ModelVers
         "source_type": filters.source_type,
         "framework_type": filters.framework,
         "format_type": filters.format,
+        "review_state": filters.review,
+        "assignee_id": filters.assignee_pk,
     }
     queryset = queryset.filter(**{name: value for name, value in exact.items() if value not in (None, "")})
     if filters.search:
@@ -115,19 +121,35 @@ def attach_last_events(versions: Sequence[ModelVersion]) -> None:
 
 
 def review_queue(
-    *, scope: Scope, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, labels: Sequence[LabelTerm] = ()
+    *,
+    scope: Scope,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    labels: Sequence[LabelTerm] = (),
+    review: str = "",
+    assignee_pk: int | None = None,
 ) -> Page:
-    """Pending versions that PAI still lists (holding every label of `labels`), oldest first, each with its
-    last change."""
+    """Pending versions that PAI still lists (holding every label of `labels`), overdue ones first, then
+    oldest first, each with its last change and due time (three queries: the review times, the page, its
+    last events)."""
+    now = timezone.now()
+    hours = review_hours()
+    late = Case(When(overdue_condition(now, hours=hours), then=Value(0)), default=Value(1), output_field=IntegerField())
     queryset = scope.filter(
-        ModelVersion.objects.select_related("model", "workspace")
+        ModelVersion.objects.select_related("model", "workspace", "assignee", "review_requested_by")
         .defer(*HEAVY_FIELDS)
         .filter(approval_status=ApprovalStatus.PENDING, gone=False)
-        .order_by("gmt_create_time", "id")
+        .annotate(late=late)
+        .order_by("late", "gmt_create_time", "id")
     )
     queryset = filter_by_labels(queryset, labels)
+    if review:
+        queryset = queryset.filter(review_state=review)
+    if assignee_pk is not None:
+        queryset = queryset.filter(assignee_id=assignee_pk)
     result = paginate(queryset, page=page, page_size=page_size)
     attach_last_events(result.items)
+    attach_due_times(result.items, now, hours=hours)
     return result
 
 

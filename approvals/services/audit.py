@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from approvals.models import AuditEvent
 from approvals.services.audit_keys import HmacKeys, current_hmac_keys, hmac_keys
+from approvals.services.inbox import notify_people
 
 GENESIS_HASH = "0" * 64
 
@@ -111,6 +112,8 @@ def append_event(
         )
         event.hash = event_hash(event, keys=keys)
         event.save()
+        # The people it concerns are told in the same transaction (services/recipients.py says who).
+        notify_people(event)
     return event
 
 

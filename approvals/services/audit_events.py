@@ -238,3 +238,48 @@ def group_rule_changed(rule: Any, *, created: bool, by: str, client_ip: str | No
     payload = {"group": rule.group, "role": rule.role, "workspace": workspace_id or None}
     action = "group_rule.created" if created else "group_rule.deleted"
     return append_event(actor=by, action=action, workspace_id=workspace_id, payload=payload, client_ip=client_ip)
+
+
+# --- reviews: comments, changes requested, assignment, due dates ---------------------------
+
+
+def comment_created(version: ModelVersion, *, user: Any, comment: Any, client_ip: str | None = None) -> AuditEvent:
+    payload = {"comment_id": comment.pk, "text": comment.text, "mentions": list(comment.mentions)}
+    return _about_version(
+        version, actor=user.get_username(), action="comment.created", payload=payload, client_ip=client_ip
+    )
+
+
+def comment_retracted(version: ModelVersion, *, user: Any, comment: Any, client_ip: str | None = None) -> AuditEvent:
+    payload = {"comment_id": comment.pk}
+    return _about_version(
+        version, actor=user.get_username(), action="comment.retracted", payload=payload, client_ip=client_ip
+    )
+
+
+def changes_requested(version: ModelVersion, *, user: Any, reason: str, client_ip: str | None = None) -> AuditEvent:
+    action = "review.changes_requested"
+    payload = {"reason": reason}
+    return _about_version(version, actor=user.get_username(), action=action, payload=payload, client_ip=client_ip)
+
+
+def review_ready(version: ModelVersion, *, user: Any, requested_by: str, client_ip: str | None = None) -> AuditEvent:
+    """review.ready: an editor's change answered the changes requested by `requested_by`."""
+    payload = {"requested_by": requested_by}
+    return _about_version(
+        version, actor=user.get_username(), action="review.ready", payload=payload, client_ip=client_ip
+    )
+
+
+def review_assigned(version: ModelVersion, *, user: Any, assignee: str, client_ip: str | None = None) -> AuditEvent:
+    """review.assigned: `assignee` reviews it now ("" when the assignment was taken away)."""
+    payload = {"assignee": assignee}
+    return _about_version(
+        version, actor=user.get_username(), action="review.assigned", payload=payload, client_ip=client_ip
+    )
+
+
+def review_overdue(version: ModelVersion, *, due_at: Any) -> AuditEvent:
+    """review.overdue: recorded once per version, by the beat, when its review time passed."""
+    payload = {"due_at": due_at.isoformat()}
+    return _about_version(version, actor=SYSTEM, action="review.overdue", payload=payload)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from approvals.display.gates import failing
 from approvals.display.text import visible_text
 from approvals.errors import ApplicationError
-from approvals.models import Approval, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
+from approvals.models import Approval, ApprovalStatus, Change, ChangeKind, ModelVersion, PushState, ReviewState
 from approvals.permissions import APPROVER, has_role
 from approvals.selectors.policies import Policy, gate_results, policy_of
 from approvals.services import audit_events
@@ -35,7 +35,21 @@ def live_approvals(version: ModelVersion) -> list[Approval]:
     )
 
 
+def changes_requested_refusal(version: ModelVersion) -> str:
+    """Why an approval waits for the editors, or "" (the pages show the same words)."""
+    if version.review_state != ReviewState.CHANGES_REQUESTED:
+        return ""
+    requester = version.review_requested_by
+    return _(
+        "%(who)s requested changes (%(reason)s); the version can be approved once an editor has changed it "
+        "and it is ready for review again. Rejecting is still possible."
+    ) % {"who": requester.get_username() if requester else _("An approver"), "reason": version.review_reason}
+
+
 def _refuse_approval(version: ModelVersion, user: Any, policy: Policy, reason: str) -> None:
+    waiting = changes_requested_refusal(version)
+    if waiting:
+        raise ApplicationError(waiting)
     if policy.reason_required_on_approval and not reason:
         raise ApplicationError(_("This workspace's policy asks for a reason with every approval."), field="Reason")
     if policy.separation_of_duties and version.changes.filter(author=user, authored=True).exists():

@@ -27,9 +27,10 @@ from approvals.services.versions import _locked
 
 RULES = ("required_approvers", "separation_of_duties", "reason_required_on_approval", "editable_after_decision")
 # Rules a body may leave out (kept as they are): added after clients were written against RULES.
-OPTIONAL_RULES = ("protected_label_keys",)
+OPTIONAL_RULES = ("protected_label_keys", "review_hours")
 ALL_RULES = (*RULES, *OPTIONAL_RULES)
 MAX_PROTECTED_KEYS = 50
+REVIEW_HOURS_MAX = 24 * 90
 GATE_KEYS = ("metric", "dataset", "higher_is_better", "max_regression")
 REASON_MAX = 4000
 
@@ -118,6 +119,17 @@ def policy_check(values: dict[str, Any]) -> dict[str, Any]:
                 field="required_approvers",
             )
         clean["required_approvers"] = count
+    if "review_hours" in values:
+        hours = values["review_hours"]
+        if hours is not None and (
+            isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= REVIEW_HOURS_MAX
+        ):
+            raise ApplicationError(
+                _("The review time must be a whole number of hours from 1 to %(max)s (or empty for the default).")
+                % {"max": REVIEW_HOURS_MAX},
+                field="review_hours",
+            )
+        clean["review_hours"] = hours
     for name in ("separation_of_duties", "reason_required_on_approval"):
         if name in values:
             clean[name] = _bool(values, name, name)

@@ -23,6 +23,7 @@ from approvals.services import audit_events
 from approvals.services.dismissals import approvals_dismiss
 from approvals.services.label_index import labels_index
 from approvals.services.label_rules import labels_check
+from approvals.services.reviews import review_ready_after_edit
 from approvals.services.unpushed import changed_since
 
 
@@ -91,6 +92,7 @@ def _record(
         )
     elif kind == ChangeKind.EDIT:
         audit_events.version_edited(version, user=user, diff=diff, reason=reason, client_ip=client_ip)
+        review_ready_after_edit(version, user=user, client_ip=client_ip)
     else:
         audit_events.version_conflict_resolved(version, user=user, diff=diff, client_ip=client_ip)
     if version.push_state == PushState.QUEUED:

@@ -14,7 +14,7 @@ from django.db.models import Q
 from approvals.services import audit_events
 
 from ..fields import WRITABLE_ATTRS
-from ..models import ModelVersion, RegisteredModel, Workspace
+from ..models import ApprovalStatus, ModelVersion, RegisteredModel, Workspace
 from ..services.label_index import labels_index, labels_index_new
 from ..services.unpushed import unpushed_trails_of
 from .fetch import Listing
@@ -167,6 +167,7 @@ def upsert_versions(
         remote: list[tuple[ModelVersion, dict[str, list[Any]]]] = []
         for name, (item, modified) in items.items():
             if name not in known:
+                values = mapped(item, VERSION_FIELDS)
                 new.append(
                     {
                         "model_id": model.pk,
@@ -174,7 +175,9 @@ def upsert_versions(
                         "version_name": name,
                         "gmt_modified_time": modified,
                         "synced_at": now,
-                        **mapped(item, VERSION_FIELDS),
+                        # First seen Pending now: its review time runs from here (selectors/reviews.py).
+                        "pending_since": now if values.get("approval_status") == ApprovalStatus.PENDING else None,
+                        **values,
                     }
                 )
                 continue

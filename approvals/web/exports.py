@@ -9,6 +9,7 @@ from typing import Any
 
 from approvals.display.audit import shown_events
 from approvals.selectors import audit as audit_selectors
+from approvals.selectors.reviews import all_retracted_comment_ids
 from approvals.services.audit import HASHED_FIELDS
 
 
@@ -34,7 +35,8 @@ def csv_lines(filters: audit_selectors.AuditFilters, *, user: Any) -> Iterator[s
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     rows = audit_selectors.audit_export_rows(filters, reader=reader)
-    for event in shown_events(rows, reveal=reader.sees_who_and_where):
+    retracted = all_retracted_comment_ids()
+    for event in shown_events(rows, reveal=reader.sees_who_and_where, retracted=retracted):
         yield writer.writerow(
             [
                 str(event.seq),

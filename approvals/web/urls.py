@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from django.urls import path
 
-from approvals.web.views import audit, compare, decide, edit, gates, live, model, push, queue, tokens, version, versions
+from approvals.web.views import (
+    audit,
+    compare,
+    decide,
+    edit,
+    gates,
+    inbox,
+    live,
+    model,
+    push,
+    queue,
+    reviews,
+    tokens,
+    version,
+    versions,
+)
+
+VERSION = "models/<str:model_id>/versions/<str:version_name>"
 
 urlpatterns = [
     path("", queue.review_queue, name="home"),
@@ -38,6 +55,16 @@ urlpatterns = [
         compare.version_compare,
         name="version_compare",
     ),
+    path(f"{VERSION}/comments/", reviews.version_comment, name="version_comment"),
+    path(
+        f"{VERSION}/comments/<int:comment_id>/retract/", reviews.version_comment_retract, name="version_comment_retract"
+    ),
+    path(f"{VERSION}/request-changes/", reviews.version_request_changes, name="version_request_changes"),
+    path(f"{VERSION}/assign/", reviews.version_assign, name="version_assign"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:notification_id>/read/", inbox.inbox_mark_read, name="inbox_mark_read"),
+    path("inbox/read-all/", inbox.inbox_mark_all_read, name="inbox_mark_all_read"),
+    path("inbox/preferences/", inbox.notification_preferences, name="notification_preferences"),
     path("live/status-counts/", live.status_counts, name="live_status_counts"),
     path("live/sync-states/", live.sync_states, name="live_sync_states"),
     path("audit/", audit.audit_log, name="audit_log"),

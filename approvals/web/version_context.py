@@ -17,6 +17,7 @@ from approvals.display.labels import field_label
 from approvals.models import Approval, ApprovalStatus, ModelVersion, PushState
 from approvals.permissions import APPROVER, EDITOR, has_any_role, has_role
 from approvals.selectors.policies import Policy, gate_baseline, gate_results, policy_of
+from approvals.services.decisions import changes_requested_refusal
 from approvals.web.approval_context import approval_context
 from approvals.web.forms.decision import ConflictForm
 
@@ -40,6 +41,9 @@ def decision_blocker(version: ModelVersion) -> str:
 
 def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval], policy: Policy, gates: list) -> str:
     """Why this user may reject but not approve, or "" (display only, as above)."""
+    waiting = changes_requested_refusal(version)
+    if waiting:
+        return waiting
     if any(a.approver_id == user.pk for a in approvals):
         return _("You approved this version; it waits for another approver.")
     if policy.separation_of_duties and version.changes.filter(author=user, authored=True).exists():

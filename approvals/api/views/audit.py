@@ -16,8 +16,9 @@ from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
 from approvals.api.permissions import AuditExporters
 from approvals.api.schema import CURSOR, HEADERS, PER_PAGE, errors
-from approvals.display.audit import shown_events
+from approvals.display.audit import comment_ids, shown_events
 from approvals.selectors import audit as audit_selectors
+from approvals.selectors.reviews import retracted_comment_ids
 from approvals.web.exports import csv_lines
 from approvals.web.forms.filters import AuditFilterForm, cursor_form
 
@@ -72,6 +73,7 @@ class AuditApi(APIView):
             cursor=paging.cleaned_data["cursor"],
             page_size=paging.page_size,
         )
-        shown = list(shown_events(page.items, reveal=reader.sees_who_and_where))
+        retracted = retracted_comment_ids(comment_ids(page.items))
+        shown = list(shown_events(page.items, reveal=reader.sees_who_and_where, retracted=retracted))
         rows = serializers.AuditEventOutput(shown, many=True).data
         return Response({"next": page.next_url, "previous": page.previous_url, "results": rows})

@@ -23,7 +23,7 @@ from approvals.services.policies import RULES, policy_update
 from approvals.web.security import client_ip
 
 # GET's answer may be sent back whole: these read-only keys are dropped, not refused.
-READ_ONLY = ("WorkspaceId", "required_approvers_in_force")
+READ_ONLY = ("WorkspaceId", "required_approvers_in_force", "review_hours_in_force")
 WORKSPACE = OpenApiParameter("WorkspaceId", str, OpenApiParameter.PATH, description="PAI's WorkspaceId.")
 EXAMPLE = {
     "required_approvers": 2,
@@ -53,7 +53,9 @@ def _workspace(workspace_id: str) -> Workspace:
 def _answer(workspace: Workspace) -> dict[str, Any]:
     values = policy_values(workspace)
     in_force = values["required_approvers"] or settings.APPROVALS_REQUIRED_APPROVERS
-    return PolicyOutput({"WorkspaceId": workspace.workspace_id, "required_approvers_in_force": in_force, **values}).data
+    hours = values["review_hours"] or settings.APPROVALS_REVIEW_HOURS
+    answer = {"WorkspaceId": workspace.workspace_id, "required_approvers_in_force": in_force, **values}
+    return PolicyOutput({**answer, "review_hours_in_force": hours}).data
 
 
 class WorkspacePolicyApi(APIView):

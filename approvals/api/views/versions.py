@@ -20,13 +20,14 @@ from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
 from approvals.api.permissions import Approvers, EditorsWrite
 from approvals.api.schema import CURSOR, ETAG, HEADERS, IF_MATCH, IF_MATCH_DECISION, PATH, PER_PAGE, errors
-from approvals.display.audit import shown_events
+from approvals.display.audit import comment_ids, shown_events
 from approvals.errors import PreconditionFailed, PreconditionRequired, StaleEdit
 from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
-from approvals.models import Approval, ApprovalStatus, ModelVersion, SourceType
+from approvals.models import Approval, ApprovalStatus, ModelVersion, ReviewState, SourceType
 from approvals.permissions import APPROVER, EDITOR, has_any_role, readable
 from approvals.selectors import audit as audit_selectors
 from approvals.selectors.policies import policy_of
+from approvals.selectors.reviews import retracted_comment_ids
 from approvals.selectors.versions import VERSION_SORTS
 from approvals.web.forms.filters import VERSION_SORT_CHOICES, VersionFilterForm, cursor_form
 from approvals.web.security import client_ip
@@ -98,6 +99,8 @@ class VersionListApi(APIView):
                 "terms by commas: a version must hold every one. Bad syntax is a 400 naming `label`.",
             ),
             OpenApiParameter("sort", str, enum=[value for value, _ in VERSION_SORT_CHOICES]),
+            OpenApiParameter("review", str, enum=ReviewState.values, description="The dashboard's review state."),
+            OpenApiParameter("assigned", str, enum=["me"], description="me: the versions assigned to the caller."),
             PER_PAGE,
             CURSOR,
             *HEADERS,
@@ -106,7 +109,8 @@ class VersionListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         scope = readable(request.user)
-        form = valid(VersionFilterForm(request.query_params, workspaces=selectors.workspaces(scope=scope)))
+        workspaces = selectors.workspaces(scope=scope)
+        form = valid(VersionFilterForm(request.query_params, workspaces=workspaces, user=request.user))
         paging = valid(cursor_form(request.query_params))
         filters = form.filters()
         sort = filters.sort if filters.sort.lstrip("-") in VERSION_SORTS else selectors.DEFAULT_VERSION_SORT
@@ -239,6 +243,7 @@ class VersionHistoryApi(APIView):
             cursor=paging.cleaned_data["cursor"],
             page_size=paging.page_size,
         )
-        shown = list(shown_events(page.items, reveal=reader.sees_who_and_where))
+        retracted = retracted_comment_ids(comment_ids(page.items))
+        shown = list(shown_events(page.items, reveal=reader.sees_who_and_where, retracted=retracted))
         rows = serializers.AuditEventOutput(shown, many=True).data
         return Response({"next": page.next_url, "previous": page.previous_url, "results": rows})

@@ -76,6 +76,8 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.is_active = True
                 user.is_staff = user.is_superuser = is_admin
+                # An address for the notification mails (without EMAIL_HOST they are printed to var/worker.log).
+                user.email = user.email or f"{username}@example.com"
                 user.save()
                 workspace = None
                 if workspace_id is not None:

@@ -164,6 +164,10 @@ class Command(BaseCommand):
             for username, person in SSO_DEMO_PEOPLE.items():
                 lines.append(f"  {username:<16} {', '.join(person['groups'])}")
             lines.append("Change someone's groups there (PUT /users/<name>) and sign in again to see roles follow.")
+        lines.append(
+            "New Pending versions found by a sync land in the reviewers' Inbox; notification mails are printed "
+            "to var/worker.log (set EMAIL_HOST to send them)."
+        )
         if using_emulator:
             lines += [
                 "",

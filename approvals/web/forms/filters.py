@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.display.labels import STATUS_LABELS
 from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
-from approvals.models import SourceType, Workspace
+from approvals.models import ReviewState, SourceType, Workspace
 from approvals.selectors.audit import AuditFilters
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from approvals.selectors.versions import DEFAULT_VERSION_SORT, VersionFilters
@@ -57,7 +57,35 @@ class PageField(forms.IntegerField):
         )
 
 
-class VersionFilterForm(forms.Form):
+REVIEW_CHOICES = [
+    ("", _("Any")),
+    (ReviewState.CHANGES_REQUESTED.value, _("Changes requested")),
+    (ReviewState.READY.value, _("Ready for review")),
+]
+ASSIGNED_CHOICES = [("", _("Anyone")), ("me", _("Assigned to me"))]
+
+
+class ReviewFilters(forms.Form):
+    """The review's filters, shared by the queue and the versions page (and the API)."""
+
+    review = forms.ChoiceField(required=False, label=_("Review"), choices=REVIEW_CHOICES)
+    assigned = forms.ChoiceField(required=False, label=_("Assigned"), choices=ASSIGNED_CHOICES)
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._user_pk = getattr(user, "pk", None)
+
+    @property
+    def review_state(self) -> str:
+        return self.cleaned_data.get("review") or ""
+
+    @property
+    def assignee_pk(self) -> int | None:
+        # Nobody signed in is assigned nothing: -1 matches no row.
+        return (self._user_pk or -1) if self.cleaned_data.get("assigned") == "me" else None
+
+
+class VersionFilterForm(ReviewFilters):
     """The versions page's whole state: filters, search, sort, page size and page."""
 
     workspace = forms.ChoiceField(required=False, label=_("Workspace"))
@@ -88,6 +116,8 @@ class VersionFilterForm(forms.Form):
 
     def __init__(self, *args: Any, workspaces: Sequence[Workspace] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The review filters come after the others on the page.
+        self.order_fields([name for name in self.fields if name not in ("review", "assigned")] + ["review", "assigned"])
         self._workspace_pks = {w.workspace_id: w.pk for w in workspaces}
         self.fields["workspace"].choices = [("", _("All workspaces"))] + [(w.workspace_id, w.name) for w in workspaces]
 
@@ -103,6 +133,8 @@ class VersionFilterForm(forms.Form):
             search=(data.get("q") or "").strip(),
             labels=data.get("label") or (),
             sort=data.get("sort") or DEFAULT_VERSION_SORT,
+            review=self.review_state,
+            assignee_pk=self.assignee_pk,
         )
 
     @property
@@ -124,10 +156,15 @@ class PageForm(forms.Form):
         return self.cleaned_data.get("page") or 1
 
 
-class QueueFilterForm(PageForm):
-    """The review queue's label filter and page."""
+class QueueForm(ReviewFilters):
+    """The queue's state: the review filters, the label filter and the page."""
 
     label = LabelFilterField()
+    page = PageField()
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
 
     @property
     def labels(self) -> tuple:

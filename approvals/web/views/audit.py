@@ -8,9 +8,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.display.audit import shown_events
+from approvals.display.audit import comment_ids, shown_events
 from approvals.permissions import AUDITOR, STAFF, can_export_audit, role_required
 from approvals.selectors import audit as audit_selectors
+from approvals.selectors.reviews import retracted_comment_ids
 from approvals.web.exports import csv_lines
 from approvals.web.forms.filters import AuditFilterForm
 from approvals.web.helpers import status_for
@@ -26,7 +27,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         page = audit_selectors.audit_page(
             form.filters(), reader=reader, before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
         )
-        page.events = list(shown_events(page.events, reveal=reader.sees_who_and_where))
+        retracted = retracted_comment_ids(comment_ids(page.events))
+        page.events = list(shown_events(page.events, reveal=reader.sees_who_and_where, retracted=retracted))
     context = {"form": form, "page": page, "can_export": can_export_audit(request.user)}
     return render(request, "approvals/audit_log.html", context, status=status_for(valid))
 

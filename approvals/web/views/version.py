@@ -1,7 +1,10 @@
 """A version's page: every field, metrics against the previous and the latest Approved version,
-the charts, the history, and the write side (approvals.web.version_context)."""
+the charts, the timeline (edits, decisions and comments), the review, and the write side
+(approvals.web.version_context)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,29 +13,43 @@ from django.urls import reverse
 
 from approvals import selectors
 from approvals.display.audit import shown_events
-from approvals.display.history import event_changes
+from approvals.display.history import timeline
 from approvals.display.labels import field_label
 from approvals.display.metrics import compare_metrics, parse_metrics
 from approvals.display.source_id import parse_source_id
 from approvals.fields import SPECS
 from approvals.models import ModelVersion
 from approvals.permissions import readable
+from approvals.selectors.reviews import version_comments
 from approvals.web.helpers import charts_of, version_or_404
+from approvals.web.review_context import review_context
 from approvals.web.version_context import version_actions_context
+
+HISTORY_LIMIT = 100
 
 
 @login_required
 def version_detail(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
     version = version_or_404(model_id, version_name, user=request.user)
+    return render_version_page(request, version)
+
+
+def render_version_page(
+    request: HttpRequest, version: ModelVersion, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    """The page, with the review forms given (bound, with their errors) or fresh ones."""
     scope = readable(request.user)
     previous = selectors.previous_version(version, scope=scope)
     approved = selectors.latest_approved_version(version, scope=scope)
     others = [parse_metrics(v.metrics) if v is not None else None for v in (previous, approved)]
     reader = selectors.AuditReader.of(request.user)
-    events = selectors.version_history(version, reader=reader, limit=100)
-    history = [(event, *event_changes(event)) for event in shown_events(events, reveal=reader.sees_who_and_where)]
+    events = selectors.version_history(version, reader=reader, limit=HISTORY_LIMIT)
+    comments = version_comments(version)
+    retracted = {c.pk for c in comments if c.retracted}
+    shown = shown_events(events, reveal=reader.sees_who_and_where, retracted=retracted)
     context = {
         **version_actions_context(request, version),
+        **review_context(request, version, comments=comments, **forms),
         "version": version,
         "model": version.model,
         "previous": previous,
@@ -43,10 +60,10 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "metric_rows": compare_metrics(parse_metrics(version.metrics), others),
         "specs": [(field_label(f.name), getattr(version, f.attr)) for f in SPECS],
         "source": parse_source_id(version.source_id),
-        "history": history,
-        "history_limit": 100,
+        "history": timeline(shown, {c.pk: c for c in comments}),
+        "history_limit": HISTORY_LIMIT,
     }
-    return render(request, "approvals/version_detail.html", context)
+    return render(request, "approvals/version_detail.html", context, status=status)
 
 
 def _version_url(version: ModelVersion | None) -> str:

@@ -17,7 +17,7 @@ def version_list(request: HttpRequest) -> HttpResponse:
     scope = readable(request.user)
     # The workspace filter offers only the readable ones; another WorkspaceId is an invalid choice.
     workspaces = selectors.workspaces(scope=scope)
-    form = VersionFilterForm(request.GET, workspaces=workspaces)
+    form = VersionFilterForm(request.GET, workspaces=workspaces, user=request.user)
     valid = form.is_valid()
     page = None
     if valid:

@@ -1,0 +1,128 @@
+"""Who is told of an audit event, and as what kind of notification (README "Notifications for people").
+
+One rule for every action: only active members of the event's workspace, never the actor,
+each person once (a mention outranks a plain comment). A fixed number of queries per event;
+actions nobody is told of cost none.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from approvals.models import (
+    ApprovalStatus,
+    AuditEvent,
+    Change,
+    ChangeKind,
+    Comment,
+    ModelVersion,
+    NotificationKind,
+    RegisteredModel,
+    Workspace,
+)
+from approvals.permissions import APPROVER
+from approvals.selectors.people import member_pks, members
+
+KIND_OF_ACTION = {
+    "pai.created": NotificationKind.NEW_PENDING,
+    "review.assigned": NotificationKind.ASSIGNED,
+    "comment.created": NotificationKind.COMMENT,
+    "review.changes_requested": NotificationKind.CHANGES_REQUESTED,
+    "review.ready": NotificationKind.READY,
+    "version.approved": NotificationKind.APPROVED,
+    "version.rejected": NotificationKind.REJECTED,
+    "version.approvals_dismissed": NotificationKind.APPROVALS_DISMISSED,
+    "push.failed": NotificationKind.PUSH_FAILED,
+    "push.conflict": NotificationKind.PUSH_CONFLICT,
+    "review.overdue": NotificationKind.OVERDUE,
+}
+AUTHORING = (ChangeKind.EDIT, ChangeKind.RESOLUTION)
+
+
+def _editors(version: ModelVersion) -> set[int]:
+    """The people who put content into the version (edits, resolutions that applied theirs)."""
+    rows = Change.objects.filter(version=version, kind__in=AUTHORING, author__isnull=False)
+    return set(rows.values_list("author_id", flat=True))
+
+
+def _unpushed_authors(version: ModelVersion) -> set[int]:
+    """Whose changes PAI does not hold yet: the push that failed was carrying them."""
+    rows = Change.objects.filter(version=version, revision__gt=version.pushed_revision, author__isnull=False)
+    return set(rows.values_list("author_id", flat=True))
+
+
+def _pks_named(*usernames: str) -> set[int]:
+    names = [name for name in usernames if name]
+    if not names:
+        return set()
+    return set(get_user_model().objects.filter(username__in=names).values_list("pk", flat=True))
+
+
+def _version_of(event: AuditEvent) -> ModelVersion | None:
+    return (
+        ModelVersion.objects.select_related("workspace")
+        .filter(model__model_id=event.model_id, version_name=event.version_name)
+        .first()
+    )
+
+
+def _new_pending(event: AuditEvent) -> tuple[Workspace | None, dict[int, str]]:
+    """The approvers, if one of the versions the sync created waits for review (a first sync
+    names every version of a model: they are matched in Python, not in an IN list of 100,000)."""
+    names = set(event.payload.get("versions") or [])
+    model = RegisteredModel.objects.select_related("workspace").filter(model_id=event.model_id).first()
+    if model is None or not names:
+        return None, {}
+    pending = ModelVersion.objects.filter(model=model, approval_status=ApprovalStatus.PENDING, gone=False)
+    if names.isdisjoint(pending.values_list("version_name", flat=True)):
+        return None, {}
+    approvers = members(model.workspace, role=APPROVER).values_list("pk", flat=True)
+    return model.workspace, dict.fromkeys(approvers, NotificationKind.NEW_PENDING)
+
+
+def _about_version(event: AuditEvent, version: ModelVersion) -> dict[int, str]:
+    kind = KIND_OF_ACTION[event.action]
+    payload = event.payload
+    action = event.action
+    if action == "review.assigned":
+        people = _pks_named(payload.get("assignee") or "")
+    elif action == "review.changes_requested":
+        people = _editors(version)
+    elif action == "review.ready":
+        people = _pks_named(payload.get("requested_by") or "")
+    elif action in ("version.approved", "version.rejected", "version.approvals_dismissed"):
+        people = _editors(version) | ({version.assignee_id} if version.assignee_id else set())
+    elif action in ("push.failed", "push.conflict"):
+        people = _unpushed_authors(version)
+    elif action == "review.overdue":
+        people = {version.assignee_id} if version.assignee_id else None
+        if people is None:
+            people = set(members(version.workspace, role=APPROVER).values_list("pk", flat=True))
+    else:  # comment.created: the assignee and the participants (commenters and editors); mentions outrank
+        commenters = Comment.objects.filter(version=version).values_list("author_id", flat=True)
+        people = set(commenters) | _editors(version) | ({version.assignee_id} if version.assignee_id else set())
+        told = dict.fromkeys(people, kind)
+        told.update(dict.fromkeys(_pks_named(*payload.get("mentions", [])), NotificationKind.MENTIONED))
+        return told
+    return dict.fromkeys(people, kind)
+
+
+def recipients_of(event: AuditEvent) -> dict[int, str]:
+    """{user pk: NotificationKind} for the event; empty when nobody is told."""
+    if event.action not in KIND_OF_ACTION or not isinstance(event.payload, dict):
+        return {}
+    if event.action == "pai.created":
+        workspace, told = _new_pending(event)
+    else:
+        version = _version_of(event)
+        if version is None:
+            return {}
+        workspace, told = version.workspace, _about_version(event, version)
+    told.pop(None, None)
+    actor = _pks_named(event.actor) if event.actor else set()
+    for pk in actor:
+        told.pop(pk, None)
+    if not told or workspace is None:
+        return {}
+    allowed = member_pks(workspace, told)
+    return {pk: kind for pk, kind in told.items() if pk in allowed}
