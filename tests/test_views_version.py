@@ -109,9 +109,9 @@ def test_metrics_are_compared_with_the_previous_and_the_latest_approved_version(
 
     assert "Previous (1.1.0)" in html and "Latest Approved (1.0.0)" in html
     assert metrics_rows(html) == [
-        ["d-test", "cer", "0.175", "0.2 ↓ -0.025", "0.25 ↓ -0.075"],
-        ["d-test", "wer", "0.45", "0.4 ↑ +0.05", "0.4 ↑ +0.05"],
-        ["d-test", "bleu", "30", "not in that version", "not in that version"],
+        ["d-test", "cer lower is better", "0.175", "0.2 ↓ -0.025 better", "0.25 ↓ -0.075 better"],
+        ["d-test", "wer lower is better", "0.45", "0.4 ↑ +0.05 worse", "0.4 ↑ +0.05 worse"],
+        ["d-test", "bleu higher is better", "30", "not in that version", "not in that version"],
     ]
 
 
@@ -121,7 +121,7 @@ def test_the_first_version_has_nothing_to_compare_with_and_says_so(client, viewe
     html = page(client, version)
 
     assert "no previous version" in html and "no Approved version" in html
-    assert metrics_rows(html) == [["—", "acc", "0.9"]]
+    assert metrics_rows(html) == [["—", "acc higher is better", "0.9"]]
 
 
 @pytest.mark.parametrize("payload", [SCRIPT, IMG])

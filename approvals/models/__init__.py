@@ -1,6 +1,7 @@
 """The tables, by concern; import them from here: `from approvals.models import ModelVersion`."""
 
 from approvals.models.access import ApiToken, Membership, MembershipSource, Role
+from approvals.models.datasets import DatasetName
 from approvals.models.history import Approval, AuditEvent, AuditEventQuerySet, Change, ChangeKind
 from approvals.models.policy import GateWaiver, MetricGate, WorkspacePolicy
 from approvals.models.registry import (
@@ -24,6 +25,7 @@ __all__ = [
     "AuditEventQuerySet",
     "Change",
     "ChangeKind",
+    "DatasetName",
     "GateWaiver",
     "Membership",
     "MembershipSource",

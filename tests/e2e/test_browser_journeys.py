@@ -116,7 +116,12 @@ def test_an_approver_approves_after_the_confirmation_and_pai_holds_approved(
     page.get_by_label("Reason (optional)").fill("Better on every dataset.")
     page.get_by_role("button", name="Approve this version").click()
 
-    expect(page.get_by_text("Approved. Pushing to PAI…")).to_be_visible()
+    model_name = pending_version.model.name
+    expect(page.get_by_text(f"Approved {model_name} {pending_version.version_name}. Pushing to PAI…")).to_be_visible()
+    # The reviewer lands on the next version waiting; the decided one shows the push and the decision.
+    assert version_path(pending_version) not in page.url
+    page.goto(version_path(pending_version))
+    expect(page.get_by_role("heading", name="Decided: Approved")).to_be_visible()
     watch_for_reloads(page)
     expect(push_badge(page)).to_have_text("push: done", timeout=PUSH_TIMEOUT_MS)
     assert_not_reloaded(page)

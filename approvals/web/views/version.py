@@ -12,11 +12,13 @@ from approvals import selectors
 from approvals.display.audit import shown_events
 from approvals.display.history import event_changes
 from approvals.display.labels import field_label
+from approvals.display.metric_direction import MetricDirections
 from approvals.display.metrics import compare_metrics, parse_metrics
 from approvals.display.source_id import parse_source_id
 from approvals.fields import SPECS
 from approvals.models import ModelVersion
 from approvals.permissions import readable
+from approvals.selectors.review import dataset_names, decision_of
 from approvals.web.helpers import charts_of, version_or_404
 from approvals.web.version_context import version_actions_context
 
@@ -31,8 +33,16 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
     reader = selectors.AuditReader.of(request.user)
     events = selectors.version_history(version, reader=reader, limit=100)
     history = [(event, *event_changes(event)) for event in shown_events(events, reveal=reader.sees_who_and_where)]
+    actions = version_actions_context(request, version)
+    current = parse_metrics(version.metrics)
+    rows = compare_metrics(
+        current,
+        others,
+        MetricDirections.of(actions["policy"].gates),
+        dataset_names([d for table in (current, *others) if table is not None for d in table.datasets]),
+    )
     context = {
-        **version_actions_context(request, version),
+        **actions,
         "version": version,
         "model": version.model,
         "previous": previous,
@@ -40,7 +50,8 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "previous_url": _version_url(previous),
         "approved_url": _version_url(approved),
         "charts": charts_of(version.model, scope=scope, current=version),
-        "metric_rows": compare_metrics(parse_metrics(version.metrics), others),
+        "metric_rows": rows,
+        "decision": decision_of(version),
         "specs": [(field_label(f.name), getattr(version, f.attr)) for f in SPECS],
         "source": parse_source_id(version.source_id),
         "history": history,
