@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from approvals.display import labels
+from approvals.display import actions, labels
 
 register = template.Library()
 
@@ -39,3 +39,9 @@ def status_label(status: str) -> str:
 @register.simple_tag
 def push_state_label(state: str) -> str:
     return labels.push_state_label(state)
+
+
+@register.simple_tag
+def action_label(code: str) -> str:
+    """An audit action code in words ("version.approved" → "approved"), in the active language."""
+    return actions.action_label(code)

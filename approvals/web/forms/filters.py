@@ -8,9 +8,11 @@ show what was wrong instead of a 500 or a silently different list.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +21,7 @@ from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
 from approvals.models import SourceType, Workspace
 from approvals.selectors.audit import AuditFilters
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES
-from approvals.selectors.versions import DEFAULT_VERSION_SORT, VersionFilters
+from approvals.selectors.versions import DEFAULT_VERSION_SORT, QueueFilters, VersionFilters
 
 # Beyond this a page number is a typo or a probe, and OFFSET would only scan.
 MAX_PAGE = 100_000
@@ -88,6 +90,10 @@ class VersionFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self._workspace_pks = {w.workspace_id: w.pk for w in workspaces}
         self.fields["workspace"].choices = [("", _("All workspaces"))] + [(w.workspace_id, w.name) for w in workspaces]
+        if self.is_bound and not self.data.get("per_page"):
+            # The box shows the size the page is listed with, not the first choice.
+            self.data = self.data.copy()
+            self.data["per_page"] = str(DEFAULT_PAGE_SIZE)
 
     def filters(self) -> VersionFilters:
         data = self.cleaned_data
@@ -109,6 +115,65 @@ class VersionFilterForm(forms.Form):
     @property
     def page_size(self) -> int:
         return self.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE
+
+
+QUEUE_AGES = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
+
+
+class QueueFilterForm(forms.Form):
+    """The review queue's filters: workspace, search, source type, age, superseded; and the page."""
+
+    workspace = forms.ChoiceField(required=False, label=_("Workspace"))
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label=_("Search"),
+        help_text=_("Model or version name contains"),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    source = forms.ChoiceField(required=False, label=_("Source type"), choices=ANY + SourceType.choices)
+    age = forms.ChoiceField(
+        required=False,
+        label=_("Waiting"),
+        choices=[
+            *ANY,
+            ("1d", _("over a day")),
+            ("7d", _("over a week")),
+            ("30d", _("over a month")),
+            ("90d", _("over three months")),
+        ],
+    )
+    superseded = forms.ChoiceField(
+        required=False,
+        label=_("Superseded"),
+        help_text=_("A newer version of the model is Approved"),
+        choices=[*ANY, ("hide", _("Hide superseded")), ("only", _("Only superseded"))],
+    )
+    page = PageField()
+
+    def __init__(self, *args: Any, workspaces: Sequence[Workspace] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._workspace_pks = {w.workspace_id: w.pk for w in workspaces}
+        self.fields["workspace"].choices = [("", _("All workspaces"))] + [(w.workspace_id, w.name) for w in workspaces]
+
+    def filters(self) -> QueueFilters:
+        data = self.cleaned_data
+        age = QUEUE_AGES.get(data.get("age") or "")
+        return QueueFilters(
+            workspace_pk=self._workspace_pks.get(data.get("workspace") or ""),
+            search=(data.get("q") or "").strip(),
+            source_type=data.get("source") or "",
+            older_than=timezone.now() - age if age else None,
+            superseded=data.get("superseded") or "",
+        )
+
+    @property
+    def filtered(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in ("workspace", "q", "source", "age", "superseded"))
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
 
 
 class PageForm(forms.Form):
