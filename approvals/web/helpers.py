@@ -55,3 +55,13 @@ def charts_of(model: RegisteredModel, *, scope: Scope, current: ModelVersion | N
     """The model's metric charts over its recent versions, `current` marked."""
     versions, truncated = selectors.model_chart_versions(model, scope=scope)
     return metric_charts(versions, truncated=truncated, current=current)
+
+
+def focus_first_error(form: Any) -> None:
+    """Move focus to the first field in error when the page loads (autofocus), in the form's order;
+    with only errors of the whole form, the page's error summary takes focus instead."""
+    for name, field in form.fields.items():
+        if name in form.errors and not field.widget.is_hidden:
+            field.widget.attrs["autofocus"] = True
+            form.focused_field = name
+            return
