@@ -37,11 +37,12 @@ class AuditApi(APIView):
             OpenApiParameter("workspace", str, description="WorkspaceId."),
             OpenApiParameter("model", str, description="ModelId."),
             OpenApiParameter("version", str, description="VersionName."),
-            OpenApiParameter("actor", str, description="A username, PAI or system."),
-            OpenApiParameter("action", str, description="e.g. version.edited, version.approved, push.done."),
+            OpenApiParameter("actor", str, description="A username or a person's name, PAI or system."),
+            OpenApiParameter("action", str, description="A code (version.approved) or its words (approved)."),
             OpenApiParameter("date_from", OpenApiTypes.DATE, description="From this day (the site's time zone)."),
             OpenApiParameter("date_to", OpenApiTypes.DATE, description="To this day, inclusive."),
             OpenApiParameter("format", str, enum=list(FORMATS), description="csv: every match, oldest first."),
+            OpenApiParameter("excel", str, enum=["1"], description="With format=csv: UTF-8 with a BOM, for Excel."),
             PER_PAGE,
             CURSOR,
             *HEADERS,
@@ -58,8 +59,11 @@ class AuditApi(APIView):
         output = request.query_params.get("format") or "json"
         if output not in FORMATS:
             raise ValidationError({"format": [f"format must be one of {', '.join(FORMATS)}."]})
+        excel = request.query_params.get("excel")
+        if excel not in (None, "1"):
+            raise ValidationError({"excel": ["excel must be 1 (or left out)."]})
         if output == "csv":
-            lines = csv_lines(form.filters(), user=request.user)
+            lines = csv_lines(form.filters(), user=request.user, bom=excel == "1")
             response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
             stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
             response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

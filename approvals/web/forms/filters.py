@@ -189,11 +189,25 @@ class PageForm(forms.Form):
 class AuditFilterForm(forms.Form):
     """The audit log's filters and its keyset cursor (before/after a seq)."""
 
-    workspace = forms.CharField(required=False, max_length=64, label=_("Workspace ID"))
-    model = forms.CharField(required=False, max_length=128, label=_("Model ID"))
+    workspace = forms.CharField(
+        required=False,
+        max_length=64,
+        label=_("Workspace"),
+        help_text=_("Its name or ID"),
+        widget=forms.TextInput(attrs={"list": "audit-workspaces"}),
+    )
+    model = forms.CharField(required=False, max_length=128, label=_("Model"), help_text=_("Its name or ID"))
     version = forms.CharField(required=False, max_length=64, label=_("Version name"))
-    actor = forms.CharField(required=False, max_length=150, label=_("Actor"), help_text=_("A username, PAI or system"))
-    action = forms.CharField(required=False, max_length=64, label=_("Action"))
+    actor = forms.CharField(
+        required=False, max_length=150, label=_("Actor"), help_text=_("A person's name or username, PAI or system")
+    )
+    action = forms.CharField(
+        required=False,
+        max_length=64,
+        label=_("Action"),
+        help_text=_("In words, e.g. approved, edited"),
+        widget=forms.TextInput(attrs={"list": "audit-actions"}),
+    )
     date_from = forms.DateField(
         required=False,
         label=_("From"),
