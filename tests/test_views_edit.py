@@ -261,11 +261,16 @@ BIG_METRICS = json.dumps({"k": "x" * (METRICS_MAX_CHARS - 8 + 1)})  # compact: {
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"Metrics": BAD_JSON}, "Metrics", "Line 4, column 3: Expecting ',' delimiter"),
+        ({"Metrics": BAD_JSON}, "Metrics", "Line 4, column 3: a comma (,) or a closing bracket was expected here."),
         ({"TrainingSpec": "[1, 2]"}, "TrainingSpec", "TrainingSpec must be a JSON object."),
         ({"ExtraInfo": '"text"'}, "ExtraInfo", "ExtraInfo must be a JSON object."),
         ({"Metrics": BIG_METRICS}, "Metrics", "Metrics is 8193 characters once serialized; the limit is 8192."),
-        ({"Options": '{"a":'}, "Options", "Line 1, column 6: Expecting value"),
+        (
+            {"Options": '{"a":'},
+            "Options",
+            "Line 1, column 6: a value was expected here (a string in double quotes, a number, true, false, null, "
+            "an object or an array).",
+        ),
         (
             {"SourceType": "PAIFlow", "SourceId": "run-1"},
             "SourceId",

@@ -36,8 +36,8 @@ def test_the_queue_lists_pending_versions_oldest_first_with_model_source_and_las
     rows = queue_rows(html)
 
     assert len(rows) == 2
-    assert rows[0].startswith("speech-asr 1.0.0 Custom") and "edit by alice" in rows[0]
-    assert rows[1].startswith("speech-asr 1.1.0 PAIFlow") and "edit by bob" in rows[1]
+    assert rows[0].startswith("speech-asr 1.0.0") and " Custom " in rows[0] and "edit by alice" in rows[0]
+    assert rows[1].startswith("speech-asr 1.1.0") and " PAIFlow " in rows[1] and "edit by bob" in rows[1]
 
 
 def test_the_queue_counts_versions_per_status(client, reviewer):

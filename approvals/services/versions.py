@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from approvals import tasks
+from approvals.display.field_problems import problem_message
 from approvals.display.text import visible_text
 from approvals.errors import ApplicationError, StaleEdit
 from approvals.fields import EDITABLE_NAMES, UPDATABLE_ATTRS
@@ -154,7 +155,7 @@ def version_edit(
         current = version.pai_values()
         problems = pai_fields.check_update(values, current)
         if problems:
-            raise ApplicationError(problems[0].message, field=problems[0].field)
+            raise ApplicationError(problem_message(problems[0]), field=problems[0].field)
         for field, value in values.items():
             if not _storable(value):
                 raise ApplicationError(

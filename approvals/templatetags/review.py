@@ -7,7 +7,8 @@ from typing import Any
 
 from django import template
 
-from approvals.display import actions, labels
+from approvals import fields
+from approvals.display import actions, durations, labels
 
 register = template.Library()
 
@@ -45,3 +46,15 @@ def push_state_label(state: str) -> str:
 def action_label(code: str) -> str:
     """An audit action code in words ("version.approved" → "approved"), in the active language."""
     return actions.action_label(code)
+
+
+@register.filter
+def value_label(value: str) -> str:
+    """PAI's enum value as pages spell it (approvals.fields.VALUE_LABELS): "Pytorch" reads "PyTorch"."""
+    return fields.value_label(value or "")
+
+
+@register.filter
+def age(moment: Any) -> str:
+    """How long ago, in the active language, with our own units ("6 个月", not "6 月")."""
+    return durations.age(moment)

@@ -14,8 +14,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from approvals.display.field_problems import problem_message
 from approvals.display.json_text import canonical, pretty
-from approvals.fields import EDITABLE, EDITABLE_NAMES, Kind, VersionField
+from approvals.fields import EDITABLE, EDITABLE_NAMES, Kind, VersionField, value_label
 from approvals.pai.fields import METRICS_MAX_CHARS, SOURCE_ID_FORMAT, check_update
 from approvals.web.forms.json_fields import JsonObjectField, JsonTextField
 from approvals.web.forms.metric_table import MetricTableMixin, build_metrics, shown_value, table_rows
@@ -40,7 +41,7 @@ def _form_field(field: VersionField) -> forms.Field:
     if field.kind == Kind.JSON_TEXT:
         return JsonTextField(help_text=_("JSON text, kept as a string; may be empty."))
     if field.kind == Kind.ENUM:
-        return forms.ChoiceField(choices=[(name, name) for name in field.choices])
+        return forms.ChoiceField(choices=[(name, value_label(name)) for name in field.choices])
     if field.name == "SourceId":
         help_text = format_lazy(_("For PAIFlow and TrainingService: {format}"), format=SOURCE_ID_FORMAT)
         return forms.CharField(required=False, max_length=512, help_text=help_text)
@@ -149,7 +150,7 @@ class VersionEditForm(MetricTableMixin, forms.Form):
         # PAI's own rules (objects, the Metrics size, enums, SourceId format), defined once.
         for problem in check_update(body, self.current):
             target = problem.field if problem.field in self.fields else None
-            self.add_error(target, problem.message)
+            self.add_error(target, problem_message(problem))
         return data
 
     def changed_values(self) -> dict[str, Any]:

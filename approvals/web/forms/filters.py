@@ -17,7 +17,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from approvals.display.labels import STATUS_LABELS
-from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
+from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES, value_label
 from approvals.models import SourceType, Workspace
 from approvals.selectors.audit import AuditFilters
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES
@@ -66,9 +66,11 @@ class VersionFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, label=_("Approval status"), choices=ANY + list(STATUS_LABELS.items()))
     source = forms.ChoiceField(required=False, label=_("Source type"), choices=ANY + SourceType.choices)
     framework = forms.ChoiceField(
-        required=False, label=_("Framework"), choices=ANY + [(name, name) for name in FRAMEWORK_TYPES]
+        required=False, label=_("Framework"), choices=ANY + [(name, value_label(name)) for name in FRAMEWORK_TYPES]
     )
-    format = forms.ChoiceField(required=False, label=_("Format"), choices=ANY + [(name, name) for name in FORMAT_TYPES])
+    format = forms.ChoiceField(
+        required=False, label=_("Format"), choices=ANY + [(name, value_label(name)) for name in FORMAT_TYPES]
+    )
     q = forms.CharField(
         required=False,
         max_length=200,
