@@ -15,6 +15,7 @@ from approvals.api import serializers
 from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
 from approvals.api.permissions import AuditExporters
+from approvals.api.query import PAGING, checked_query
 from approvals.api.schema import CURSOR, HEADERS, PER_PAGE, errors
 from approvals.display.audit import shown_events
 from approvals.selectors import audit as audit_selectors
@@ -54,12 +55,14 @@ class AuditApi(APIView):
         },
     )
     def get(self, request: Request) -> Response | StreamingHttpResponse:
-        form = valid(AuditFilterForm(request.query_params))
-        paging = valid(cursor_form(request.query_params))
-        output = request.query_params.get("format") or "json"
+        names = [name for name in AuditFilterForm.base_fields if name not in ("before", "after")]
+        query = checked_query(request, (*names, "format", "excel", *PAGING))
+        form = valid(AuditFilterForm(query))
+        paging = valid(cursor_form(query))
+        output = query.get("format") or "json"
         if output not in FORMATS:
             raise ValidationError({"format": [f"format must be one of {', '.join(FORMATS)}."]})
-        excel = request.query_params.get("excel")
+        excel = query.get("excel")
         if excel not in (None, "1"):
             raise ValidationError({"excel": ["excel must be 1 (or left out)."]})
         if output == "csv":
