@@ -58,11 +58,14 @@ def test_it_shows_every_field_with_the_source_id_parsed_and_the_uri_as_text(clie
 
     html = page(client, version)
 
-    for text in ("TrainingService", "TorchScript", "Pytorch", "team=speech", "REQ-123", "InvalidParameter"):
+    for text in ("TrainingService", "TorchScript", "PyTorch", "team=speech", "REQ-123", "InvalidParameter"):
         assert text in html
     assert "<dt>Region</dt><dd><code>cn-shanghai</code></dd>" in html
     assert "<dt>Workspace</dt><dd><code>886</code></dd>" in html
-    assert "<dt>Kind</dt><dd>ServiceJob</dd>" in html
+    assert '<dt>Kind</dt><dd>training job <code class="muted">ServiceJob</code></dd>' in html
+    # The job it names, in PAI's console, and the version's own page there.
+    assert 'href="https://pai.console.aliyun.com/?regionId=cn-shanghai&amp;workspaceId=886#/dlc/jobs/dlc-77"' in html
+    assert "#/modelManage/models/m-asr/versions/1.2.0" in html
     assert "<dt>ID</dt><dd><code>dlc-77</code></dd>" in html
     assert '<code class="wrap">oss://bucket.oss-cn-shanghai.aliyuncs.com/models/asr/</code>' in html
     assert 'href="oss://' not in html

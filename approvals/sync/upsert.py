@@ -172,6 +172,7 @@ def upsert_versions(
                         "version_name": name,
                         "gmt_modified_time": modified,
                         "synced_at": now,
+                        "first_seen_at": now,
                         **mapped(item, VERSION_FIELDS),
                     }
                 )

@@ -58,3 +58,9 @@ def value_label(value: str) -> str:
 def age(moment: Any) -> str:
     """How long ago, in the active language, with our own units ("6 个月", not "6 月")."""
     return durations.age(moment)
+
+
+@register.simple_tag
+def field_label(name: str) -> str:
+    """PAI's field `name` in plain words, in the active language (approvals/fields.py's label)."""
+    return labels.field_label(name)

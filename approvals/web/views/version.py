@@ -3,6 +3,7 @@ the charts, the history, and the write side (approvals.web.version_context)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from approvals import selectors
 from approvals.display.audit import shown_events
+from approvals.display.console_links import source_console_url, version_console_url
 from approvals.display.history import event_changes
 from approvals.display.labels import field_label
 from approvals.display.metric_direction import MetricDirections
@@ -34,6 +36,7 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
     events = selectors.version_history(version, reader=reader, limit=100)
     history = [(event, *event_changes(event)) for event in shown_events(events, reveal=reader.sees_who_and_where)]
     actions = version_actions_context(request, version)
+    source = parse_source_id(version.source_id)
     current = parse_metrics(version.metrics)
     rows = compare_metrics(
         current,
@@ -53,7 +56,15 @@ def version_detail(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "metric_rows": rows,
         "decision": decision_of(version),
         "specs": [(field_label(f.name), getattr(version, f.attr)) for f in SPECS],
-        "source": parse_source_id(version.source_id),
+        "source": source,
+        "source_url": source_console_url(settings.PAI_CONSOLE_URL, source),
+        "console_url": version_console_url(
+            settings.PAI_CONSOLE_URL,
+            region=version.workspace.region,
+            workspace=version.workspace.workspace_id,
+            model_id=version.model.model_id,
+            version_name=version.version_name,
+        ),
         "history": history,
         "history_limit": 100,
     }
