@@ -211,3 +211,15 @@ def test_field_labels_are_plain_words_with_pais_names_beside(client):
         ("Version", "VersionName"),
     ):
         assert f'<dt>{words} <code class="muted">{name}</code></dt>' in html
+
+
+def test_the_charts_name_their_datasets_too(client):
+    model = make_model(name="asr")
+    version = make_version(model, metrics=results_metrics(("d-named", {"cer": 0.1})))
+    make_version(model, metrics=results_metrics(("d-named", {"cer": 0.2})))
+    DatasetName.objects.create(dataset_id="d-named", name="asr-test", fetched_at=at(0))
+    client.force_login(make_user("vera", group="viewer"))
+
+    html = client.get(detail_url(version)).content.decode()
+
+    assert '<h3>Dataset asr-test <small class="muted"><code>d-named</code></small></h3>' in html

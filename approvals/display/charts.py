@@ -61,6 +61,7 @@ class Chart:
 class DatasetCharts:
     dataset: str
     charts: list[Chart] = field(default_factory=list)
+    name: str = ""  # PAI's name of the dataset, where it has one (set by the caller)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from approvals.display.charts import MetricCharts, metric_charts
 from approvals.errors import ApplicationError
 from approvals.models import ModelVersion, RegisteredModel
 from approvals.permissions import Scope, has_any_role, readable
+from approvals.selectors.review import dataset_names
 
 
 def version_or_404(model_id: str, version_name: str, *, user: Any, roles: Iterable[str] = ()) -> ModelVersion:
@@ -54,7 +55,11 @@ def status_for(form_is_valid: bool) -> int:
 def charts_of(model: RegisteredModel, *, scope: Scope, current: ModelVersion | None = None) -> MetricCharts:
     """The model's metric charts over its recent versions, `current` marked."""
     versions, truncated = selectors.model_chart_versions(model, scope=scope)
-    return metric_charts(versions, truncated=truncated, current=current)
+    charts = metric_charts(versions, truncated=truncated, current=current)
+    names = dataset_names(group.dataset for group in charts.datasets)
+    for group in charts.datasets:
+        group.name = names.get(group.dataset, "")
+    return charts
 
 
 def focus_first_error(form: Any) -> None:
