@@ -223,3 +223,15 @@ def test_the_charts_name_their_datasets_too(client):
     html = client.get(detail_url(version)).content.decode()
 
     assert '<h3>Dataset asr-test <small class="muted"><code>d-named</code></small></h3>' in html
+
+
+def test_the_decision_page_names_the_datasets_too(client):
+    version = make_version(make_model(), metrics=results_metrics(("d-named", {"cer": 0.1})))
+    DatasetName.objects.create(dataset_id="d-named", name="asr-test", fetched_at=at(0))
+    client.force_login(make_user("rita", group="approver"))
+
+    html = client.get(
+        reverse("version_decide", args=[version.model.model_id, version.version_name]), {"status": "Approved"}
+    ).content.decode()
+
+    assert 'asr-test <small class="muted"><code>d-named</code></small>' in html

@@ -21,7 +21,7 @@ from approvals.fields import EDITABLE, Kind
 from approvals.models import Approval, ApprovalStatus, Change, ModelVersion
 from approvals.permissions import APPROVER, role_required, scope_of_role
 from approvals.selectors.policies import policy_of
-from approvals.selectors.review import next_waiting
+from approvals.selectors.review import dataset_names, next_waiting
 from approvals.services.unpushed import unpushed_changes
 from approvals.web.forms.decision import DecisionForm
 from approvals.web.helpers import show_error, to_detail, version_or_404
@@ -84,12 +84,13 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
         form = DecisionForm(initial={"status": status})
     if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
         status, status_code = "", 400
+    metrics = parse_metrics(version.metrics)
     context = {
         **version_actions_context(request, version),
         "model": version.model,
         "form": form,
         "status": status,
-        "metric_rows": compare_metrics(parse_metrics(version.metrics), []),
+        "metric_rows": compare_metrics(metrics, [], dataset_names=dataset_names(metrics.datasets)),
         # (label, value, held as JSON text) in PAI's order; Options is the one JSON-in-a-string field.
         "specs": [
             (field_label(name), value, name == "Options")
