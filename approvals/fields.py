@@ -46,6 +46,14 @@ FORMAT_TYPES = (
     "ONNX",
 )
 FRAMEWORK_TYPES = ("Pytorch", "XGBoost", "Keras", "Caffe", "Alink", "Xflow", "TensorFlow")
+# How pages spell PAI's enum values where PAI's own spelling is not the product's name; the
+# stored and sent value stays PAI's. One place for tables, filters and forms alike.
+VALUE_LABELS = {"Pytorch": "PyTorch", "Xflow": "XFlow"}
+
+
+def value_label(value: str) -> str:
+    """PAI's enum value as pages spell it ("Pytorch" → "PyTorch"); other values as they are."""
+    return VALUE_LABELS.get(value, value)
 
 
 @dataclass(frozen=True)

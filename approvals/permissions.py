@@ -117,6 +117,18 @@ def readable(user: Any) -> Scope:
     return Scope(everything=False, pks=frozenset(pk for pk, roles in grants.items() if roles))
 
 
+def scope_of_role(user: Any, role: str) -> Scope:
+    """The workspaces where the user holds `role` (a role held everywhere: all of them)."""
+    if not _active(user):
+        return NOTHING
+    grants = _grants(user)
+    if role in grants.get(None, ()):
+        return EVERYTHING
+    return Scope(
+        everything=False, pks=frozenset(pk for pk, roles in grants.items() if pk is not None and role in roles)
+    )
+
+
 def sees_who_and_where(user: Any) -> bool:
     """Client addresses and token names in the audit log: those who may export it (auditors, staff)."""
     return can_export_audit(user)

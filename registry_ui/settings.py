@@ -154,6 +154,9 @@ CELERY_TIMEZONE = TIME_ZONE
 EMULATOR_ACCESS_KEY_ID = "LTAI5tDemoEmulatorKey"
 EMULATOR_ACCESS_KEY_SECRET = "demo-emulator-secret-not-for-production"  # noqa: S105 (public demo key)
 PAI_REGION = env.str("PAI_REGION", default="cn-hangzhou")
+# PAI's console, for the links from a version to its page there and to its job or pipeline run
+# (approvals/display/console_links.py); empty: no such links.
+PAI_CONSOLE_URL = env.str("PAI_CONSOLE_URL", default="https://pai.console.aliyun.com")
 _USING_EMULATOR = "PAI_ENDPOINT" not in os.environ and "PAI_REGION" not in os.environ
 PAI_ENDPOINT = env.str(
     "PAI_ENDPOINT",

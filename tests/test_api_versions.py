@@ -117,7 +117,12 @@ INVALID = [
     ({"TrainingSpec": "epochs=10"}, "TrainingSpec", "TrainingSpec must be a JSON object."),
     ({"ExtraInfo": None}, "ExtraInfo", "ExtraInfo must be a JSON object."),
     ({"Options": {"a": 1}}, "Options", "Options must be a string."),
-    ({"Options": '{"a":'}, "Options", "Line 1, column 6: Expecting value"),
+    (
+        {"Options": '{"a":'},
+        "Options",
+        "Line 1, column 6: a value was expected here (a string in double quotes, a number, true, false, null, "
+        "an object or an array).",
+    ),
     ({"VersionDescription": 5}, "VersionDescription", "VersionDescription must be a string."),
     (
         {"SourceType": "PAIFlow", "SourceId": "run-1"},

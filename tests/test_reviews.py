@@ -146,7 +146,9 @@ def test_a_comment_shows_in_the_timeline_between_edits_and_a_retraction_hides_it
     page = client.get(page_url(version)).content.decode()
     history = page[page.index('id="h-history"') :]
     assert "needs a &lt;b&gt;better&lt;/b&gt; description" in history
-    assert history.index("version.edited") < history.index("comment.created")  # newest first
+    assert history.index("<strong>edited</strong> by edna") < history.index(
+        "<strong>commented</strong> by abe"
+    )  # newest first
 
     comment = Comment.objects.get()
     with pytest.raises(ApplicationError, match="Only the comment's author"):

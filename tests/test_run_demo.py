@@ -60,6 +60,8 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Its own process group, as a terminal's foreground job: Ctrl-C goes to the whole group.
+        start_new_session=True,
     )
     output = []
     try:
@@ -95,8 +97,12 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
         assert me["username"] == "ana"
         assert {"workspace": "118493", "role": "approver", "source": "idp"} in me["memberships"]
     finally:
-        demo.send_signal(signal.SIGTERM)
-        demo.wait(30)
+        # Ctrl-C in a terminal: SIGINT to every process of the foreground group.
+        os.killpg(demo.pid, signal.SIGINT)
+        rest, _ = demo.communicate(timeout=30)
+    assert demo.returncode == 0, rest
+    assert "Stopped everything it started. Goodbye." in rest
+    assert "Traceback" not in rest and "CommandError" not in rest
     for port in (web_port, pai_port, oidc_port):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served after stop"

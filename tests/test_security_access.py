@@ -41,6 +41,7 @@ READ = {
     "version_compare",
     "live_status_counts",
     "live_sync_states",
+    "live_queue_rows",
     "audit_log",
     "token_list",
     "api-versions",

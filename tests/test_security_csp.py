@@ -109,6 +109,7 @@ def pages(client):
         reverse("version_compare", args=args),
         reverse("live_status_counts"),
         reverse("live_sync_states"),
+        reverse("live_queue_rows"),
         reverse("audit_log"),
         reverse("token_list"),
         "/no/such/page/",

@@ -25,6 +25,7 @@ LISTS = {
     "version_list": "",
     "live_status_counts": "",
     "live_sync_states": "",
+    "live_queue_rows": "",
     "audit_log": "",
     "api-versions": "",
     "api-models": "",

@@ -167,9 +167,11 @@ def test_the_queue_lists_pending_versions_still_in_pai_oldest_first_with_their_l
     with CaptureQueriesContext(connection) as queries:
         page = selectors.review_queue(scope=ALL, page=1, page_size=10)
 
-    assert names(page.items) == ["1.0.0", "2.0.0_beta"]
-    assert (page.items[0].last_event.action, page.items[0].last_event.actor) == ("second", "alice")
-    assert page.items[1].last_event is None
+    # 1.0.0 is older, but its model's 1.1.0 is Approved since: superseded, it comes last.
+    assert names(page.items) == ["2.0.0_beta", "1.0.0"]
+    assert [(v.superseded, v.newer_approved) for v in page.items] == [(False, 0), (True, 1)]
+    assert (page.items[1].last_event.action, page.items[1].last_event.actor) == ("second", "alice")
+    assert page.items[0].last_event is None
     assert len(queries) == 3  # the review times, the page, the last events
 
 

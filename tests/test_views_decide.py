@@ -152,7 +152,7 @@ def test_an_approver_approves_without_a_reason(client, users, version, django_ca
         response = decide(client, version, "Approved")
 
     assert response.status_code == 302
-    assert response["Location"] == detail_url(version)
+    assert response["Location"] == reverse("home")  # nothing else waits: back to the queue
     version.refresh_from_db()
     assert (version.approval_status, version.revision, version.push_state) == ("Approved", 1, PushState.QUEUED)
     change = Change.objects.get()
@@ -162,7 +162,10 @@ def test_an_approver_approves_without_a_reason(client, users, version, django_ca
     assert (event.actor, event.action) == ("approver", "version.approved")
     assert "reason" not in event.payload
     assert len(callbacks) == 1
-    assert "Approved. Pushing to PAI…" in client.get(detail_url(version)).content.decode()
+    assert (
+        f"Approved {version.model.name} {version.version_name}. Pushing to PAI…"
+        in client.get(response["Location"]).content.decode()
+    )
 
 
 def test_an_approval_reason_is_kept_in_the_change_and_the_audit_log(
@@ -279,7 +282,8 @@ def test_with_two_required_approvers_the_first_approval_waits_and_the_second_dec
     assert (event.action, event.payload["approvals"], event.payload["required"]) == ("version.approval_recorded", 1, 2)
     assert callbacks == []
     page = client.get(response["Location"]).content.decode()
-    assert "Your approval is recorded (1 of 2). It waits for a second approver" in page
+    assert "is recorded (1 of 2). It waits for a second approver" in page
+    page = client.get(detail_url(version)).content.decode()
     assert "1 of 2 approvals" in page and "approver (" in page
     assert html.escape(decide_url(version, "Approved")) not in page  # they already approved
 

@@ -156,10 +156,13 @@ def test_the_preview_shows_only_the_changed_fields_before_and_after_and_saves_no
     page = response.content.decode()
     assert response.status_code == 200
     assert "2 fields will change" in page
-    rows = re.findall(r'<tr><th scope="row">(.*?)</th>', page)
+    rows = re.findall(r"<h3>(.*?)</h3>", page)
     assert rows == ['Version description <code class="muted">VersionDescription</code>', "Metrics"]
-    assert "<pre>first cut</pre></td><td><pre>second cut</pre>" in page
-    assert "&quot;cer&quot;: 0.2" in page and "&quot;cer&quot;: 0.15" in page
+    assert "<pre>first cut</pre></dd><dt>After saving</dt><dd><pre>second cut</pre>" in page
+    # Metrics as the compare page's line diff: the one changed number is the one changed line.
+    changed = re.findall(r'<tr class="changed">(.*?)</tr>', page, re.S)
+    assert len(changed) == 1
+    assert "&quot;cer&quot;: 0.2" in changed[0] and "&quot;cer&quot;: 0.15" in changed[0]
     assert 'name="confirm" value="1"' in page
     assert write_state(version) == before
     assert callbacks == []
@@ -258,11 +261,16 @@ BIG_METRICS = json.dumps({"k": "x" * (METRICS_MAX_CHARS - 8 + 1)})  # compact: {
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"Metrics": BAD_JSON}, "Metrics", "Line 4, column 3: Expecting ',' delimiter"),
+        ({"Metrics": BAD_JSON}, "Metrics", "Line 4, column 3: a comma (,) or a closing bracket was expected here."),
         ({"TrainingSpec": "[1, 2]"}, "TrainingSpec", "TrainingSpec must be a JSON object."),
         ({"ExtraInfo": '"text"'}, "ExtraInfo", "ExtraInfo must be a JSON object."),
         ({"Metrics": BIG_METRICS}, "Metrics", "Metrics is 8193 characters once serialized; the limit is 8192."),
-        ({"Options": '{"a":'}, "Options", "Line 1, column 6: Expecting value"),
+        (
+            {"Options": '{"a":'},
+            "Options",
+            "Line 1, column 6: a value was expected here (a string in double quotes, a number, true, false, null, "
+            "an object or an array).",
+        ),
         (
             {"SourceType": "PAIFlow", "SourceId": "run-1"},
             "SourceId",

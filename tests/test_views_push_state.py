@@ -382,6 +382,6 @@ def test_the_history_shows_decision_reasons_and_push_outcomes(
     page = client.get(url("version_detail", version)).content.decode()
 
     history = page.split('id="h-history"', 1)[1]
-    assert "<strong>version.rejected</strong> by approver" in history
-    assert "<dt>reason</dt><dd><pre>CER regressed</pre></dd>" in history
+    assert "<strong>rejected</strong> by approver" in history
+    assert "<dt>Reason</dt><dd><pre>CER regressed</pre></dd>" in history
     assert '<th scope="row">ApprovalStatus</th><td><pre>Pending</pre></td><td><pre>Rejected</pre></td>' in history

@@ -8,6 +8,7 @@ label as well as a colour, so the chart reads without colour.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,6 +61,7 @@ class Chart:
 class DatasetCharts:
     dataset: str
     charts: list[Chart] = field(default_factory=list)
+    name: str = ""  # PAI's name of the dataset, where it has one (set by the caller)
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,33 @@ class MetricCharts:
         return bool(self.datasets)
 
 
+def _nice_step(span: float, count: int) -> float:
+    """A step of 1, 2, 2.5 or 5 times a power of ten giving about `count` intervals over `span`."""
+    raw = span / max(count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
 def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """Round tick values (0.85, 0.86, …) from a round number below `low` to one above `high`."""
     if low == high:
         # One value everywhere: a band around it so the line sits in the middle.
         pad = abs(low) * 0.1 or 1.0
         low, high = low - pad, high + pad
-    step = (high - low) / (count - 1)
-    return [low + step * i for i in range(count)]
+    step = _nice_step(high - low, count - 1)
+    first = math.floor(low / step + 1e-9) * step
+    last = math.ceil(high / step - 1e-9) * step
+    n = max(1, round((last - first) / step))
+    return [first + step * i for i in range(n + 1)]
+
+
+def tick_label(value: float, step: float) -> str:
+    """A tick's value with just the decimals its step needs: 0.85, not 0.866967."""
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + (
+        1 if round(step / 10 ** math.floor(math.log10(step)), 6) == 2.5 else 0
+    )
+    text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text
 
 
 def _chart(dataset: str, metric: str, versions: Sequence[ModelVersion], values: list, current_pk: int | None) -> Chart:
@@ -131,7 +153,8 @@ def _chart(dataset: str, metric: str, versions: Sequence[ModelVersion], values: 
     x_ticks = [
         Tick(x_of(i), v.version_name) for i, v in enumerate(versions) if i % every == 0 or i == len(versions) - 1
     ]
-    y_ticks = [Tick(y_of(t), format_value(round(t, 6))) for t in ticks]
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    y_ticks = [Tick(y_of(t), tick_label(t, step)) for t in ticks]
     return Chart(dataset, metric, points, path, y_ticks, x_ticks, first=points[0], last=points[-1])
 
 

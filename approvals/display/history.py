@@ -8,8 +8,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from approvals.display.comments import comment_html
 from approvals.models import AuditEvent
+
+# The payload entries a timeline names in words (others show under their key).
+DETAIL_LABELS = {
+    "reason": _("Reason"),
+    "revision": _("Revision"),
+    "request_id": _("PAI RequestId"),
+    "error": _("Error"),
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,11 @@ def event_changes(event: AuditEvent) -> tuple[list[FieldChange], list[tuple[str,
                 changes.append(FieldChange(field=str(name), before=_display(pair[0]), after=_display(pair[1])))
             else:
                 changes.append(FieldChange(field=str(name), before="", after=_display(pair)))
-    details = [(str(k), _display(v)) for k, v in payload.items() if not (k == "fields" and isinstance(fields, dict))]
+    details = [
+        (str(DETAIL_LABELS.get(str(k), k)), _display(v))
+        for k, v in payload.items()
+        if not (k == "fields" and isinstance(fields, dict))
+    ]
     return changes, details
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from approvals.display.metric_direction import MetricDirections, verdict
 
 NO_DATASET = ""
 
@@ -106,13 +108,15 @@ class Difference:
 
     `direction` is "up"/"down" (this version is higher/lower by `delta`), "same",
     "changed" (non-numeric and different), "missing" (the other lacks it) or
-    "absent" (this version lacks it).
+    "absent" (this version lacks it). `verdict` is "better", "worse" or "" (no direction known,
+    or no numeric change), from the metric's direction (display.metric_direction).
     """
 
     other: Any
     present: bool
     direction: str
     delta: float | None = None
+    verdict: str = ""
 
     @property
     def other_display(self) -> str:
@@ -130,13 +134,15 @@ class ComparisonRow:
     value: Any
     present: bool
     differences: list[Difference]
+    better: str = ""  # "higher", "lower" or "" (unknown)
+    dataset_name: str = ""  # PAI's name of the dataset, where it has one
 
     @property
     def value_display(self) -> str:
         return format_value(self.value) if self.present else "—"
 
 
-def _difference(current: MetricTable, other: MetricTable | None, key: Key) -> Difference | None:
+def _difference(current: MetricTable, other: MetricTable | None, key: Key, better: str = "") -> Difference | None:
     if other is None:
         return None
     if key not in other.values:
@@ -148,17 +154,28 @@ def _difference(current: MetricTable, other: MetricTable | None, key: Key) -> Di
     if is_number(ours) and is_number(theirs):
         delta = ours - theirs
         direction = "up" if delta > 0 else "down" if delta < 0 else "same"
-        return Difference(other=theirs, present=True, direction=direction, delta=delta)
+        return Difference(other=theirs, present=True, direction=direction, delta=delta, verdict=verdict(better, delta))
     return Difference(other=theirs, present=True, direction="same" if ours == theirs else "changed")
 
 
-def compare_metrics(current: MetricTable, others: Sequence[MetricTable | None]) -> list[ComparisonRow]:
-    """One row per (dataset, metric) of any version; `None` stands for "no such version"."""
+def compare_metrics(
+    current: MetricTable,
+    others: Sequence[MetricTable | None],
+    directions: MetricDirections | None = None,
+    dataset_names: Mapping[str, str] | None = None,
+) -> list[ComparisonRow]:
+    """One row per (dataset, metric) of any version; `None` stands for "no such version".
+
+    With `directions`, each row says which way is better and each numeric delta whether it is;
+    with `dataset_names` ({DatasetId: name}), each row carries its dataset's name."""
+    dataset_names = dataset_names or {}
+    directions = directions or MetricDirections()
     keys = list(dict.fromkeys([*current.keys, *(k for o in others if o is not None for k in o.keys)]))
     rows = []
     for dataset, metric in keys:
         key = (dataset, metric)
-        differences = [d for d in (_difference(current, other, key) for other in others) if d is not None]
+        better = directions.direction(dataset, metric)
+        differences = [d for d in (_difference(current, other, key, better) for other in others) if d is not None]
         rows.append(
             ComparisonRow(
                 dataset=dataset,
@@ -166,6 +183,8 @@ def compare_metrics(current: MetricTable, others: Sequence[MetricTable | None]) 
                 value=current.values.get(key),
                 present=key in current.values,
                 differences=differences,
+                better=better,
+                dataset_name=dataset_names.get(dataset, ""),
             )
         )
     return rows
@@ -177,11 +196,18 @@ class MetricColumn:
     label: str
 
 
-def key_metric_columns(tables: Iterable[MetricTable], limit: int = 8) -> list[MetricColumn]:
-    """Columns for a side-by-side list: metric names alone when every version uses one dataset."""
+def key_metric_columns(
+    tables: Iterable[MetricTable], limit: int = 8, dataset_names: Mapping[str, str] | None = None
+) -> list[MetricColumn]:
+    """Columns for a side-by-side list: metric names alone when every version uses one dataset,
+    else "dataset: metric" with the dataset's name where `dataset_names` has one."""
+    names = dataset_names or {}
     keys = list(dict.fromkeys(key for table in tables for key in table.keys))
     single_dataset = len({dataset for dataset, _ in keys}) <= 1
     return [
-        MetricColumn(key=(dataset, metric), label=metric if single_dataset or not dataset else f"{dataset}:{metric}")
+        MetricColumn(
+            key=(dataset, metric),
+            label=metric if single_dataset or not dataset else f"{names.get(dataset, dataset)}:{metric}",
+        )
         for dataset, metric in keys[:limit]
     ]

@@ -1,6 +1,7 @@
 """The tables, by concern; import them from here: `from approvals.models import ModelVersion`."""
 
 from approvals.models.access import ApiToken, Membership, MembershipSource, Role
+from approvals.models.datasets import DatasetName
 from approvals.models.history import Approval, AuditEvent, AuditEventQuerySet, Change, ChangeKind
 from approvals.models.identity import GroupRoleRule, IdentityLink
 from approvals.models.labels import VersionLabel
@@ -38,6 +39,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "Comment",
+    "DatasetName",
     "EmailChoice",
     "EmailState",
     "GateWaiver",

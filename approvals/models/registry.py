@@ -146,6 +146,8 @@ class ModelVersion(models.Model):
     gmt_create_time = models.DateTimeField(null=True, blank=True)
     gmt_modified_time = models.DateTimeField("PAI GmtModifiedTime", null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # When a sync first saw the version (None: before the dashboard kept it).
+    first_seen_at = models.DateTimeField(null=True, blank=True)
     gone = models.BooleanField(default=False, help_text="PAI no longer lists it.")
 
     # The push pipeline (docs/architecture.md, invariants 1 to 4).

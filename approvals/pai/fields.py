@@ -39,8 +39,13 @@ def serialize(value: Any) -> str:
 
 @dataclass(frozen=True)
 class FieldProblem:
+    """One refusal: the field, PAI's English message, and a code with its parameters, from which
+    the dashboard words the message in the reader's language (display/field_problems.py)."""
+
     field: str
     message: str
+    code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
 
 def check_update(body: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> list[FieldProblem]:
@@ -52,23 +57,36 @@ def check_update(body: Mapping[str, Any], current: Mapping[str, Any] | None = No
     """
     problems: list[FieldProblem] = []
 
-    def refuse(field: str, message: str) -> None:
-        problems.append(FieldProblem(field, message))
+    def refuse(target: str, message: str, code: str, **params: object) -> None:
+        problems.append(FieldProblem(target, message, code, tuple((k, str(v)) for k, v in params.items())))
 
     for field in OBJECT_FIELDS:
         if field in body and not isinstance(body[field], dict):
-            refuse(field, f"{field} must be a JSON object.")
+            refuse(field, f"{field} must be a JSON object.", "not_object", field=field)
     for field in STRING_FIELDS:
         if field in body and not isinstance(body[field], str):
-            refuse(field, f"{field} must be a string.")
+            refuse(field, f"{field} must be a string.", "not_string", field=field)
     if isinstance(body.get("Metrics"), dict):
         size = len(serialize(body["Metrics"]))
         if size > METRICS_MAX_CHARS:
-            refuse("Metrics", f"Metrics is {size} characters once serialized; the limit is {METRICS_MAX_CHARS}.")
+            refuse(
+                "Metrics",
+                f"Metrics is {size} characters once serialized; the limit is {METRICS_MAX_CHARS}.",
+                "metrics_too_long",
+                size=size,
+                limit=METRICS_MAX_CHARS,
+            )
     status = body.get("ApprovalStatus")
     if isinstance(status, str):
         if status not in APPROVAL_STATUSES:
-            refuse("ApprovalStatus", f"ApprovalStatus must be one of {', '.join(APPROVAL_STATUSES)}.")
+            values = ", ".join(APPROVAL_STATUSES)
+            refuse(
+                "ApprovalStatus",
+                f"ApprovalStatus must be one of {values}.",
+                "not_one_of",
+                field="ApprovalStatus",
+                values=values,
+            )
         elif (
             current is not None
             and current.get("ApprovalStatus", "Pending") != "Pending"
@@ -77,10 +95,13 @@ def check_update(body: Mapping[str, Any], current: Mapping[str, Any] | None = No
             refuse(
                 "ApprovalStatus",
                 f"The version is already {current['ApprovalStatus']}; an approval decision cannot be changed.",
+                "already_decided",
+                status=current["ApprovalStatus"],
             )
     source_type = body.get("SourceType")
     if isinstance(source_type, str) and source_type not in SOURCE_TYPES:
-        refuse("SourceType", f"SourceType must be one of {', '.join(SOURCE_TYPES)}.")
+        values = ", ".join(SOURCE_TYPES)
+        refuse("SourceType", f"SourceType must be one of {values}.", "not_one_of", field="SourceType", values=values)
     if "SourceType" in body or "SourceId" in body:
         effective_type = body.get("SourceType", (current or {}).get("SourceType") or "Custom")
         effective_id = body.get("SourceId", (current or {}).get("SourceId") or "")
@@ -89,5 +110,11 @@ def check_update(body: Mapping[str, Any], current: Mapping[str, Any] | None = No
             and isinstance(effective_id, str)
             and not SOURCE_ID_RE.match(effective_id)
         ):
-            refuse("SourceId", f"For SourceType {effective_type}, SourceId must look like {SOURCE_ID_FORMAT}.")
+            refuse(
+                "SourceId",
+                f"For SourceType {effective_type}, SourceId must look like {SOURCE_ID_FORMAT}.",
+                "bad_source_id",
+                source_type=effective_type,
+                format=SOURCE_ID_FORMAT,
+            )
     return problems

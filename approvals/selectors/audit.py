@@ -17,10 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from approvals.models import AuditEvent, ModelVersion
+from approvals.display.actions import action_codes
+from approvals.models import AuditEvent, ModelVersion, Workspace
 from approvals.permissions import NOTHING, Scope, readable, sees_who_and_where
 
 AUDIT_PAGE_SIZE = 50
@@ -70,17 +73,41 @@ def _start_of_day(day: dt.date) -> dt.datetime | None:
     return moment
 
 
+def workspaces_named(text: str) -> QuerySet:
+    """WorkspaceIds of the workspaces `text` names: by id, or by the name the pages show (any case)."""
+    return Workspace.objects.filter(Q(workspace_id=text) | Q(name__iexact=text)).values("workspace_id")
+
+
+def actors_named(text: str) -> QuerySet:
+    """Usernames of the people `text` names: username, first or last name, or full name (any case)."""
+    users = get_user_model().objects.annotate(full=Concat("first_name", Value(" "), "last_name"))
+    return users.filter(
+        Q(username__iexact=text) | Q(first_name__iexact=text) | Q(last_name__iexact=text) | Q(full__iexact=text)
+    ).values("username")
+
+
+def readable_workspaces(reader: AuditReader) -> list[Workspace]:
+    """The workspaces the reader may read, by name (for the filters' suggestions; one query)."""
+    return list(reader.scope.filter(Workspace.objects.all(), path="pk").order_by("name"))
+
+
 def audit_events(filters: AuditFilters, *, reader: AuditReader) -> QuerySet[AuditEvent]:
-    """Matching events the reader may see, newest first."""
+    """Matching events the reader may see, newest first.
+
+    The filters take what the pages show as well as the stored codes: a workspace's name, a
+    model's name, a person's name, an action in words ("approved", "已批准"); subqueries, so
+    the query count does not change."""
     queryset = reader.visible(AuditEvent.objects.all())
-    exact = {
-        "workspace_id": filters.workspace_id,
-        "model_id": filters.model_id,
-        "version_name": filters.version_name,
-        "actor": filters.actor,
-        "action": filters.action,
-    }
-    queryset = queryset.filter(**{name: value for name, value in exact.items() if value})
+    if filters.workspace_id:
+        queryset = queryset.filter(workspace_id__in=workspaces_named(filters.workspace_id))
+    if filters.model_id:
+        queryset = queryset.filter(Q(model_id=filters.model_id) | Q(model_name__iexact=filters.model_id))
+    if filters.version_name:
+        queryset = queryset.filter(version_name=filters.version_name)
+    if filters.actor:
+        queryset = queryset.filter(Q(actor__iexact=filters.actor) | Q(actor__in=actors_named(filters.actor)))
+    if filters.action:
+        queryset = queryset.filter(action__in=[filters.action, *action_codes(filters.action)])
     # At the ends of the calendar a bound cannot be a datetime, and then nothing is beyond it.
     start = _start_of_day(filters.date_from) if filters.date_from else None
     if start is not None:

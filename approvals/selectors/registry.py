@@ -13,6 +13,7 @@ from approvals.display.metrics import MetricColumn, format_value, key_metric_col
 from approvals.models import ModelVersion, RegisteredModel, Workspace
 from approvals.permissions import Scope
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
+from approvals.selectors.review_page import dataset_names
 
 
 def workspaces(*, scope: Scope) -> list[Workspace]:
@@ -46,11 +47,16 @@ def model_versions(
     page_size: int = DEFAULT_PAGE_SIZE,
     metric_columns: int = 8,
 ) -> ModelVersionsPage:
-    """The model's versions, newest first, with their key metrics as columns."""
+    """The model's versions, newest first, with their key metrics as columns (datasets by name: one query)."""
     queryset = scope.filter(model.versions.select_related("model")).order_by("-gmt_create_time", "-id")
     result = paginate(queryset, page=page, page_size=page_size)
     tables = [parse_metrics(version.metrics) for version in result.items]
-    columns = key_metric_columns(tables, limit=metric_columns)
+    names = (
+        dataset_names(d for table in tables for d in table.datasets)
+        if len({d for t in tables for d in t.datasets}) > 1
+        else {}
+    )
+    columns = key_metric_columns(tables, limit=metric_columns, dataset_names=names)
     rows = [
         ModelVersionRow(version=version, metric_values=[format_value(table.get(c.key)) for c in columns])
         for version, table in zip(result.items, tables, strict=True)

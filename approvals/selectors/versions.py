@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from approvals.fields import JSON_ATTRS
@@ -101,8 +103,13 @@ def status_counts(*, scope: Scope) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in ApprovalStatus.values}
 
 
+# Who does not make "changes" a person would call the last one: the push pipeline's own events.
+NOT_A_CHANGE_ACTORS = ("system",)
+
+
 def attach_last_events(versions: Sequence[ModelVersion]) -> None:
-    """Set `version.last_event` (the newest audit event about it, or None) in one query."""
+    """Set `version.last_event`: the newest audit event about it by a person or PAI (not the
+    push pipeline's "system" events), or None. One query."""
     if not versions:
         return
     pairs = Q()
@@ -110,6 +117,7 @@ def attach_last_events(versions: Sequence[ModelVersion]) -> None:
         pairs |= Q(model_id=version.model.model_id, version_name=version.version_name)
     newest = (
         AuditEvent.objects.filter(pairs)
+        .exclude(actor__in=NOT_A_CHANGE_ACTORS)
         .order_by()
         .values("model_id", "version_name")
         .annotate(last=Max("seq"))
@@ -120,18 +128,43 @@ def attach_last_events(versions: Sequence[ModelVersion]) -> None:
         version.last_event = by_pair.get((version.model.model_id, version.version_name))
 
 
+@dataclass(frozen=True)
+class QueueFilters:
+    workspace_pk: int | None = None
+    search: str = ""  # model or version name contains
+    source_type: str = ""
+    older_than: datetime | None = None  # created before
+    superseded: str = ""  # "": all, "only": superseded ones, "hide": not superseded
+    labels: Sequence[LabelTerm] = ()  # every one must hold
+    review: str = ""  # a review state (ReviewState), or any
+    assignee_pk: int | None = None
+
+
+def _newer_approved() -> Subquery:
+    """How many Approved versions of the same model PAI created after this one."""
+    newer = (
+        ModelVersion.objects.filter(
+            model_id=OuterRef("model_id"),
+            approval_status=ApprovalStatus.APPROVED,
+            gone=False,
+            gmt_create_time__gt=OuterRef("gmt_create_time"),
+        )
+        .order_by()
+        .values("model_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(newer, output_field=IntegerField()), 0)
+
+
 def review_queue(
-    *,
-    scope: Scope,
-    page: int = 1,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    labels: Sequence[LabelTerm] = (),
-    review: str = "",
-    assignee_pk: int | None = None,
+    *, scope: Scope, filters: QueueFilters | None = None, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Page:
-    """Pending versions that PAI still lists (holding every label of `labels`), overdue ones first, then
-    oldest first, each with its last change and due time (three queries: the review times, the page, its
-    last events)."""
+    """Pending versions that PAI still lists: overdue ones first, superseded ones last, else oldest
+    first; each with its last change, its due time and `newer_approved` (Approved versions of its
+    model created after it: a newer one was approved meanwhile). Three queries: the review times,
+    the page, its last events."""
+    filters = filters or QueueFilters()
     now = timezone.now()
     hours = review_hours()
     late = Case(When(overdue_condition(now, hours=hours), then=Value(0)), default=Value(1), output_field=IntegerField())
@@ -139,15 +172,34 @@ def review_queue(
         ModelVersion.objects.select_related("model", "workspace", "assignee", "review_requested_by")
         .defer(*HEAVY_FIELDS)
         .filter(approval_status=ApprovalStatus.PENDING, gone=False)
-        .annotate(late=late)
-        .order_by("late", "gmt_create_time", "id")
     )
-    queryset = filter_by_labels(queryset, labels)
-    if review:
-        queryset = queryset.filter(review_state=review)
-    if assignee_pk is not None:
-        queryset = queryset.filter(assignee_id=assignee_pk)
-    result = paginate(queryset, page=page, page_size=page_size)
+    if filters.workspace_pk is not None:
+        queryset = queryset.filter(workspace_id=filters.workspace_pk)
+    if filters.source_type:
+        queryset = queryset.filter(source_type=filters.source_type)
+    if filters.older_than is not None:
+        queryset = queryset.filter(gmt_create_time__lt=filters.older_than)
+    if filters.search:
+        queryset = queryset.filter(Q(model__name__icontains=filters.search) | Q(version_name__icontains=filters.search))
+    superseded = Exists(
+        ModelVersion.objects.filter(
+            model_id=OuterRef("model_id"),
+            approval_status=ApprovalStatus.APPROVED,
+            gone=False,
+            gmt_create_time__gt=OuterRef("gmt_create_time"),
+        )
+    )
+    queryset = filter_by_labels(queryset, filters.labels)
+    if filters.review:
+        queryset = queryset.filter(review_state=filters.review)
+    if filters.assignee_pk is not None:
+        queryset = queryset.filter(assignee_id=filters.assignee_pk)
+    queryset = queryset.annotate(late=late, superseded=superseded, newer_approved=_newer_approved())
+    if filters.superseded == "only":
+        queryset = queryset.filter(superseded=True)
+    elif filters.superseded == "hide":
+        queryset = queryset.filter(superseded=False)
+    result = paginate(queryset.order_by("late", "superseded", "gmt_create_time", "id"), page=page, page_size=page_size)
     attach_last_events(result.items)
     attach_due_times(result.items, now, hours=hours)
     return result

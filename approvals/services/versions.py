@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from approvals import tasks
+from approvals.display.field_problems import problem_message
+from approvals.display.text import visible_text
 from approvals.errors import ApplicationError, StaleEdit
 from approvals.fields import EDITABLE_NAMES, WRITABLE_ATTRS
 from approvals.models import ApprovalStatus, Change, ChangeKind, ModelVersion, PushState
@@ -37,6 +39,9 @@ def _enqueue_push(version_id: int) -> None:
 
 
 # What a person reads when a change of this kind dismissed their approval.
+# The longest note an editor may give with an edit.
+MAX_EDIT_NOTE = 2000
+
 DISMISSED_BY = {
     ChangeKind.EDIT: gettext_noop("The version was edited after this approval."),
     ChangeKind.RESOLUTION: gettext_noop("A conflict was resolved after this approval."),
@@ -116,9 +121,21 @@ def _locked(version_id: int) -> ModelVersion:
 
 
 def version_edit(
-    *, version_id: int, user: Any, values: dict[str, Any], base_revision: int, client_ip: str | None = None
+    *,
+    version_id: int,
+    user: Any,
+    values: dict[str, Any],
+    base_revision: int,
+    reason: str = "",
+    client_ip: str | None = None,
 ) -> Change:
-    """Accept an edit of metadata fields made on a page that showed `base_revision`."""
+    """Accept an edit of metadata fields made on a page that showed `base_revision`; `reason`, the
+    editor's note on why, is kept in the Change and the audit event."""
+    reason = visible_text(reason)
+    if len(reason) > MAX_EDIT_NOTE:
+        raise ApplicationError(
+            _("The note is at most %(limit)s characters.") % {"limit": MAX_EDIT_NOTE}, field="Reason"
+        )
     unknown = set(values) - set(EDITABLE_NAMES)
     if unknown:
         raise ApplicationError(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -149,7 +166,7 @@ def version_edit(
             }
         problems = pai_fields.check_update(values, current)
         if problems:
-            raise ApplicationError(problems[0].message, field=problems[0].field)
+            raise ApplicationError(problem_message(problems[0]), field=problems[0].field)
         for field, value in values.items():
             if not _storable(value):
                 raise ApplicationError(
@@ -164,7 +181,13 @@ def version_edit(
         if not diff:
             raise ApplicationError(_("Nothing changed."))
         return _record(
-            version=version, user=user, kind=ChangeKind.EDIT, diff=diff, reason="", client_ip=client_ip, authored=True
+            version=version,
+            user=user,
+            kind=ChangeKind.EDIT,
+            diff=diff,
+            reason=reason,
+            client_ip=client_ip,
+            authored=True,
         )
 
 

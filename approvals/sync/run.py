@@ -19,6 +19,7 @@ from ..pai.client import PaiClient
 from ..pai.errors import PaiError, PaiRequestError
 from ..pai_clients import client_for
 from . import fetch
+from .datasets import dataset_ids, name_datasets
 from .fetch import LIST_ORDER, Listing, fetch_page, list_all
 from .progress import progress_figures
 from .result import ProgressCallback, SyncResult
@@ -70,8 +71,10 @@ def _walk(
     result: SyncResult,
     on_progress: ProgressCallback | None,
     where: list[str],
+    datasets: set[str],
 ) -> None:
-    """Every page of ListModels, and for each model every page of ListModelVersions, saved as they come."""
+    """Every page of ListModels, and for each model every page of ListModelVersions, saved as they come;
+    `datasets` collects the DatasetIds the versions' Metrics name."""
 
     def versions_of(model_id: str) -> Listing:
         return list_all(
@@ -118,6 +121,7 @@ def _walk(
                     continue
                 where[0] = f"saving versions of {model.model_id}"
                 upsert_versions(workspace, model, listing, started, result, model_is_new=model_is_new)
+                datasets.update(d for item in listing.items for d in dataset_ids(item.get("Metrics")))
                 synced.append(model.pk)
                 if on_progress:
                     on_progress(result)
@@ -157,7 +161,18 @@ def sync_workspace(
     try:
         # After the claim: an endpoint that is not allowed is recorded on the workspace.
         client = client if client is not None else client_for(workspace)
-        _walk(workspace=workspace, client=client, started=started, result=result, on_progress=on_progress, where=where)
+        datasets: set[str] = set()
+        _walk(
+            workspace=workspace,
+            client=client,
+            started=started,
+            result=result,
+            on_progress=on_progress,
+            where=where,
+            datasets=datasets,
+        )
+        where[0] = "GetDataset for the datasets Metrics name"
+        name_datasets(client, datasets, started)
     except PaiError as exc:
         # str(exc) carries status, Code, Message and RequestId; never credentials.
         detail = str(exc) if exc.code else f"{type(exc).__name__}: {exc}"

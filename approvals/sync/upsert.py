@@ -177,6 +177,7 @@ def upsert_versions(
                         "synced_at": now,
                         # First seen Pending now: its review time runs from here (selectors/reviews.py).
                         "pending_since": now if values.get("approval_status") == ApprovalStatus.PENDING else None,
+                        "first_seen_at": now,
                         **values,
                     }
                 )

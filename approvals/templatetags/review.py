@@ -7,7 +7,8 @@ from typing import Any
 
 from django import template
 
-from approvals.display import labels
+from approvals import fields
+from approvals.display import actions, durations, labels
 
 register = template.Library()
 
@@ -39,3 +40,27 @@ def status_label(status: str) -> str:
 @register.simple_tag
 def push_state_label(state: str) -> str:
     return labels.push_state_label(state)
+
+
+@register.simple_tag
+def action_label(code: str) -> str:
+    """An audit action code in words ("version.approved" → "approved"), in the active language."""
+    return actions.action_label(code)
+
+
+@register.filter
+def value_label(value: str) -> str:
+    """PAI's enum value as pages spell it (approvals.fields.VALUE_LABELS): "Pytorch" reads "PyTorch"."""
+    return fields.value_label(value or "")
+
+
+@register.filter
+def age(moment: Any) -> str:
+    """How long ago, in the active language, with our own units ("6 个月", not "6 月")."""
+    return durations.age(moment)
+
+
+@register.simple_tag
+def field_label(name: str) -> str:
+    """PAI's field `name` in plain words, in the active language (approvals/fields.py's label)."""
+    return labels.field_label(name)

@@ -15,6 +15,7 @@ from approvals.display.charts import MetricCharts, metric_charts
 from approvals.errors import ApplicationError
 from approvals.models import ModelVersion, RegisteredModel
 from approvals.permissions import Scope, has_any_role, readable
+from approvals.selectors.review_page import dataset_names
 
 
 def version_or_404(model_id: str, version_name: str, *, user: Any, roles: Iterable[str] = ()) -> ModelVersion:
@@ -54,4 +55,18 @@ def status_for(form_is_valid: bool) -> int:
 def charts_of(model: RegisteredModel, *, scope: Scope, current: ModelVersion | None = None) -> MetricCharts:
     """The model's metric charts over its recent versions, `current` marked."""
     versions, truncated = selectors.model_chart_versions(model, scope=scope)
-    return metric_charts(versions, truncated=truncated, current=current)
+    charts = metric_charts(versions, truncated=truncated, current=current)
+    names = dataset_names(group.dataset for group in charts.datasets)
+    for group in charts.datasets:
+        group.name = names.get(group.dataset, "")
+    return charts
+
+
+def focus_first_error(form: Any) -> None:
+    """Move focus to the first field in error when the page loads (autofocus), in the form's order;
+    with only errors of the whole form, the page's error summary takes focus instead."""
+    for name, field in form.fields.items():
+        if name in form.errors and not field.widget.is_hidden:
+            field.widget.attrs["autofocus"] = True
+            form.focused_field = name
+            return

@@ -67,6 +67,7 @@ urlpatterns = [
     path("inbox/preferences/", inbox.notification_preferences, name="notification_preferences"),
     path("live/status-counts/", live.status_counts, name="live_status_counts"),
     path("live/sync-states/", live.sync_states, name="live_sync_states"),
+    path("live/queue-rows/", live.queue_rows, name="live_queue_rows"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("tokens/", tokens.token_list, name="token_list"),

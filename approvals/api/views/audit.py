@@ -15,6 +15,7 @@ from approvals.api import serializers
 from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
 from approvals.api.permissions import AuditExporters
+from approvals.api.query import PAGING, checked_query
 from approvals.api.schema import CURSOR, HEADERS, PER_PAGE, errors
 from approvals.display.audit import comment_ids, shown_events
 from approvals.selectors import audit as audit_selectors
@@ -38,11 +39,12 @@ class AuditApi(APIView):
             OpenApiParameter("workspace", str, description="WorkspaceId."),
             OpenApiParameter("model", str, description="ModelId."),
             OpenApiParameter("version", str, description="VersionName."),
-            OpenApiParameter("actor", str, description="A username, PAI or system."),
-            OpenApiParameter("action", str, description="e.g. version.edited, version.approved, push.done."),
+            OpenApiParameter("actor", str, description="A username or a person's name, PAI or system."),
+            OpenApiParameter("action", str, description="A code (version.approved) or its words (approved)."),
             OpenApiParameter("date_from", OpenApiTypes.DATE, description="From this day (the site's time zone)."),
             OpenApiParameter("date_to", OpenApiTypes.DATE, description="To this day, inclusive."),
             OpenApiParameter("format", str, enum=list(FORMATS), description="csv: every match, oldest first."),
+            OpenApiParameter("excel", str, enum=["1"], description="With format=csv: UTF-8 with a BOM, for Excel."),
             PER_PAGE,
             CURSOR,
             *HEADERS,
@@ -54,13 +56,18 @@ class AuditApi(APIView):
         },
     )
     def get(self, request: Request) -> Response | StreamingHttpResponse:
-        form = valid(AuditFilterForm(request.query_params))
-        paging = valid(cursor_form(request.query_params))
-        output = request.query_params.get("format") or "json"
+        names = [name for name in AuditFilterForm.base_fields if name not in ("before", "after")]
+        query = checked_query(request, (*names, "format", "excel", *PAGING))
+        form = valid(AuditFilterForm(query))
+        paging = valid(cursor_form(query))
+        output = query.get("format") or "json"
         if output not in FORMATS:
             raise ValidationError({"format": [f"format must be one of {', '.join(FORMATS)}."]})
+        excel = query.get("excel")
+        if excel not in (None, "1"):
+            raise ValidationError({"excel": ["excel must be 1 (or left out)."]})
         if output == "csv":
-            lines = csv_lines(form.filters(), user=request.user)
+            lines = csv_lines(form.filters(), user=request.user, bom=excel == "1")
             response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
             stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
             response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from approvals.api import serializers
 from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
+from approvals.api.query import PAGING, checked_query
 from approvals.api.schema import CURSOR, HEADERS, PER_PAGE, errors
 from approvals.permissions import readable
 from approvals.selectors import registry as queries
@@ -25,7 +26,7 @@ class ModelListApi(APIView):
         responses={200: serializers.ModelPage, **errors(400)},
     )
     def get(self, request: Request) -> Response:
-        paging = valid(cursor_form(request.query_params, with_workspace=True))
+        paging = valid(cursor_form(checked_query(request, ("workspace", *PAGING)), with_workspace=True))
         page = cursor_page(
             queries.model_list(scope=readable(request.user), workspace_id=paging.cleaned_data["workspace"]),
             Ordering(paths=("name", "id"), descending=False),

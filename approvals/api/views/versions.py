@@ -18,11 +18,13 @@ from approvals import selectors, services
 from approvals.api import serializers
 from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
+from approvals.api.parsers import MERGE_PATCH, BoundedJSONParser, BoundedMergePatchParser, merge_patch
 from approvals.api.permissions import Approvers, EditorsWrite
+from approvals.api.query import PAGING, checked_query
 from approvals.api.schema import CURSOR, ETAG, HEADERS, IF_MATCH, IF_MATCH_DECISION, PATH, PER_PAGE, errors
 from approvals.display.audit import comment_ids, shown_events
 from approvals.errors import PreconditionFailed, PreconditionRequired, StaleEdit
-from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
+from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES, OBJECT_NAMES
 from approvals.models import Approval, ApprovalStatus, ModelVersion, ReviewState, SourceType
 from approvals.permissions import APPROVER, EDITOR, has_any_role, readable
 from approvals.selectors import audit as audit_selectors
@@ -109,9 +111,10 @@ class VersionListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         scope = readable(request.user)
-        workspaces = selectors.workspaces(scope=scope)
-        form = valid(VersionFilterForm(request.query_params, workspaces=workspaces, user=request.user))
-        paging = valid(cursor_form(request.query_params))
+        # "page" is the HTML page's; the API pages by cursor.
+        query = checked_query(request, (*(n for n in VersionFilterForm.base_fields if n != "page"), "cursor"))
+        form = valid(VersionFilterForm(query, workspaces=selectors.workspaces(scope=scope), user=request.user))
+        paging = valid(cursor_form(query))
         filters = form.filters()
         sort = filters.sort if filters.sort.lstrip("-") in VERSION_SORTS else selectors.DEFAULT_VERSION_SORT
         ordering = Ordering(
@@ -130,6 +133,7 @@ class VersionListApi(APIView):
 
 class VersionDetailApi(APIView):
     permission_classes = [*APIView.permission_classes, EditorsWrite]
+    parser_classes = [BoundedJSONParser, BoundedMergePatchParser]
 
     def _answer(self, request: Request, version: ModelVersion) -> Response:
         data = serializers.VersionOutput(version, context={"request": request}).data
@@ -149,15 +153,26 @@ class VersionDetailApi(APIView):
         operation_id="version_edit",
         tags=["versions"],
         summary="Edit a version's metadata (editor group), with UpdateModelVersion's field names",
-        description="Send only the fields to change; each replaces the stored value whole. The edit is recorded "
-        "with its audit event and pushed to PAI by the worker. A body that changes nothing is refused (400).",
+        description="Send only the fields to change. With `Content-Type: application/json` each replaces the "
+        "stored value whole; with `application/merge-patch+json` (RFC 7396) an object field is merged into the "
+        "stored one (null removes a key; arrays, such as Metrics' Results, are replaced whole). The edit is "
+        "recorded with its audit event and pushed to PAI by the worker. A body that changes nothing is refused "
+        "(400).",
         parameters=[*PATH, IF_MATCH, ETAG, *HEADERS],
         request=serializers.VersionPatchInput,
         responses={200: serializers.VersionOutput, **errors(400, 404, 409, 412, 413, 415)},
     )
     def patch(self, request: Request, ModelId: str, VersionName: str) -> Response:
         version = get_version(ModelId, VersionName, user=request.user, roles=(EDITOR,))
-        body = serializers.VersionPatchInput(data=request.data)
+        data = request.data
+        if request.content_type.split(";")[0].strip() == MERGE_PATCH and isinstance(data, dict):
+            # Merged into the values as of the base revision: a stale base is refused by the service.
+            current = version.pai_values()
+            data = {
+                k: (merge_patch(current[k], v) if v is not None else {}) if k in OBJECT_NAMES else v
+                for k, v in data.items()
+            }
+        body = serializers.VersionPatchInput(data=data)
         body.is_valid(raise_exception=True)
         base = base_revision(request, version)
         try:
@@ -233,7 +248,7 @@ class VersionHistoryApi(APIView):
     )
     def get(self, request: Request, ModelId: str, VersionName: str) -> Response:
         version = get_version(ModelId, VersionName, user=request.user)
-        paging = valid(cursor_form(request.query_params))
+        paging = valid(cursor_form(checked_query(request, PAGING)))
         reader = audit_selectors.AuditReader.of(request.user)
         events = audit_selectors.version_events(version, reader=reader)
         page = cursor_page(

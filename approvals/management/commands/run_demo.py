@@ -114,7 +114,13 @@ class Command(BaseCommand):
             broken = next(child for child in children if child.poll() is not None)
             raise CommandError(f"{' '.join(broken.args[:4])} stopped; see the logs under var/.")
         except KeyboardInterrupt:
+            # Ctrl-C (or kill): a second one must not cut the clean stop short with a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             self.stdout.write("\nStopping …")
+            stopped_by_user = True
+        else:
+            stopped_by_user = False
         finally:
             for child in reversed(children):
                 if child.poll() is None:
@@ -124,6 +130,8 @@ class Command(BaseCommand):
                     child.wait(10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+        if stopped_by_user:
+            self.stdout.write("Stopped everything it started. Goodbye.")
 
     def _start_sso_demo(self, port: int, var: Path) -> subprocess.Popen:
         """The demo provider on loopback; the dashboard it starts next signs in through it."""
@@ -151,7 +159,9 @@ class Command(BaseCommand):
     @staticmethod
     def _spawn(command: list[str], log: Path) -> subprocess.Popen:
         with log.open("ab") as out:
-            return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            # A session of its own: Ctrl-C reaches this command only, which stops the children in
+            # order; children that got it too would die first and look like a crash.
+            return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def _banner(self, url: str, using_emulator: bool, sso_demo: bool) -> None:
         lines = ["", f"The dashboard is at {url}", "", "Demo logins (user / password / role):"]

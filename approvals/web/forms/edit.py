@@ -14,12 +14,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from approvals.display.field_problems import problem_message
 from approvals.display.json_text import canonical, pretty
-from approvals.fields import EDITABLE, EDITABLE_NAMES, Kind, VersionField
+from approvals.fields import EDITABLE, EDITABLE_NAMES, Kind, VersionField, value_label
 from approvals.pai.fields import METRICS_MAX_CHARS, SOURCE_ID_FORMAT, check_update
 from approvals.pai.labels import canonical as canonical_labels
 from approvals.web.forms.json_fields import JsonObjectField, JsonTextField
 from approvals.web.forms.labels import LabelsField, labels_text
+from approvals.web.forms.metric_table import MetricTableMixin, build_metrics, shown_value, table_rows
 
 # PAI's field and its label, for every field the form edits (approvals/fields.py's table).
 EDIT_FIELDS: tuple[tuple[str, Any], ...] = tuple((f.name, _(f.label)) for f in EDITABLE)
@@ -43,21 +45,29 @@ def _form_field(field: VersionField) -> forms.Field:
     if field.kind == Kind.LIST:
         return LabelsField()
     if field.kind == Kind.ENUM:
-        return forms.ChoiceField(choices=[(name, name) for name in field.choices])
+        return forms.ChoiceField(choices=[(name, value_label(name)) for name in field.choices])
     if field.name == "SourceId":
         help_text = format_lazy(_("For PAIFlow and TrainingService: {format}"), format=SOURCE_ID_FORMAT)
         return forms.CharField(required=False, max_length=512, help_text=help_text)
     return forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class VersionEditForm(forms.Form):
-    """Every field the table marks editable, filled with the version's values.
+class VersionEditForm(MetricTableMixin, forms.Form):
+    """Every field the table marks editable, filled with the version's values; Metrics also as a
+    table (forms.metric_table); and a note saying why, kept as the Change's reason.
 
     `changed_values()` gives only the fields that differ from the version as the
     page showed it: those, and nothing else, go to the service.
     """
 
     base_revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        label=_("Note: why this change"),
+        help_text=_("Optional. Kept with the change, in the history and the audit log."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, current: dict[str, Any], revision: int, **kwargs: Any) -> None:
         """`current`: the version's PAI values now (pai_values()); `revision`: its revision now."""
@@ -77,6 +87,15 @@ class VersionEditForm(forms.Form):
                     "values": ", ".join(f.choices),
                 }
         self.fields = {**fields, **self.fields}
+        self.add_metric_rows(current.get("Metrics"))
+
+    def visible_fields(self) -> list[Any]:
+        """The fields shown one by one; the metric table's cells are drawn as the table."""
+        return [f for f in super().visible_fields() if not f.name.startswith("metric-")]
+
+    def error_fields(self) -> list[Any]:
+        """Every field with an error, in the page's order (for the error summary)."""
+        return [self[name] for name in self.fields if name in self.errors]
 
     @staticmethod
     def _display(field: VersionField, value: Any) -> Any:
@@ -107,13 +126,39 @@ class VersionEditForm(forms.Form):
                 return True
         return not _same_text(value, old or "")
 
+    def _metrics_from_table(self, data: dict[str, Any]) -> None:
+        """Put the table's Metrics in `data` when the table was changed and the JSON was not."""
+        rows, errors = self.metric_table(data)
+        if rows is None or "Metrics" not in data:
+            return
+        for name, message in errors.items():
+            self.add_error(name, message)
+        if errors:
+            return
+        original = {(d, m): v for d, m, v in table_rows(self.current.get("Metrics")) or []}
+        # A value shown and sent back untouched keeps its type ("0.5" as text stays text).
+        rows = [
+            (d, m, original[(d, m)] if (d, m) in original and shown_value(original[(d, m)]) == shown_value(v) else v)
+            for d, m, v in rows
+        ]
+        current = self.current.get("Metrics") or {}
+        from_table = build_metrics(current, rows)
+        json_edited = canonical(data["Metrics"]) != canonical(current)
+        if canonical(from_table) == canonical(current):
+            return
+        if json_edited:
+            self.add_error("Metrics", gettext("Metrics was changed both in the table and as JSON; change one of them."))
+            return
+        data["Metrics"] = from_table
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        self._metrics_from_table(data)
         body = self.changed_values()
         # PAI's own rules (objects, the Metrics size, enums, SourceId format), defined once.
         for problem in check_update(body, self.current):
             target = problem.field if problem.field in self.fields else None
-            self.add_error(target, problem.message)
+            self.add_error(target, problem_message(problem))
         return data
 
     def changed_values(self) -> dict[str, Any]:

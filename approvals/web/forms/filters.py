@@ -8,18 +8,20 @@ show what was wrong instead of a 500 or a silently different list.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from approvals.display.labels import STATUS_LABELS
-from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES
+from approvals.fields import FORMAT_TYPES, FRAMEWORK_TYPES, value_label
 from approvals.models import ReviewState, SourceType, Workspace
 from approvals.selectors.audit import AuditFilters
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES
-from approvals.selectors.versions import DEFAULT_VERSION_SORT, VersionFilters
+from approvals.selectors.versions import DEFAULT_VERSION_SORT, QueueFilters, VersionFilters
 from approvals.web.forms.label_filter import LabelFilterField
 
 # Beyond this a page number is a typo or a probe, and OFFSET would only scan.
@@ -93,9 +95,11 @@ class VersionFilterForm(ReviewFilters):
     status = forms.ChoiceField(required=False, label=_("Approval status"), choices=ANY + list(STATUS_LABELS.items()))
     source = forms.ChoiceField(required=False, label=_("Source type"), choices=ANY + SourceType.choices)
     framework = forms.ChoiceField(
-        required=False, label=_("Framework"), choices=ANY + [(name, name) for name in FRAMEWORK_TYPES]
+        required=False, label=_("Framework"), choices=ANY + [(name, value_label(name)) for name in FRAMEWORK_TYPES]
     )
-    format = forms.ChoiceField(required=False, label=_("Format"), choices=ANY + [(name, name) for name in FORMAT_TYPES])
+    format = forms.ChoiceField(
+        required=False, label=_("Format"), choices=ANY + [(name, value_label(name)) for name in FORMAT_TYPES]
+    )
     q = forms.CharField(
         required=False,
         max_length=200,
@@ -120,6 +124,10 @@ class VersionFilterForm(ReviewFilters):
         self.order_fields([name for name in self.fields if name not in ("review", "assigned")] + ["review", "assigned"])
         self._workspace_pks = {w.workspace_id: w.pk for w in workspaces}
         self.fields["workspace"].choices = [("", _("All workspaces"))] + [(w.workspace_id, w.name) for w in workspaces]
+        if self.is_bound and not self.data.get("per_page"):
+            # The box shows the size the page is listed with, not the first choice.
+            self.data = self.data.copy()
+            self.data["per_page"] = str(DEFAULT_PAGE_SIZE)
 
     def filters(self) -> VersionFilters:
         data = self.cleaned_data
@@ -146,6 +154,71 @@ class VersionFilterForm(ReviewFilters):
         return self.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE
 
 
+QUEUE_AGES = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
+
+
+class QueueFilterForm(ReviewFilters):
+    """The review queue's filters: workspace, search, source type, age, superseded, labels, review
+    state and "Assigned to me"; and the page."""
+
+    workspace = forms.ChoiceField(required=False, label=_("Workspace"))
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label=_("Search"),
+        help_text=_("Model or version name contains"),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    source = forms.ChoiceField(required=False, label=_("Source type"), choices=ANY + SourceType.choices)
+    age = forms.ChoiceField(
+        required=False,
+        label=_("Waiting"),
+        choices=[
+            *ANY,
+            ("1d", _("over a day")),
+            ("7d", _("over a week")),
+            ("30d", _("over a month")),
+            ("90d", _("over three months")),
+        ],
+    )
+    superseded = forms.ChoiceField(
+        required=False,
+        label=_("Superseded"),
+        help_text=_("A newer version of the model is Approved"),
+        choices=[*ANY, ("hide", _("Hide superseded")), ("only", _("Only superseded"))],
+    )
+    label = LabelFilterField()
+    page = PageField()
+
+    def __init__(self, *args: Any, workspaces: Sequence[Workspace] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._workspace_pks = {w.workspace_id: w.pk for w in workspaces}
+        self.fields["workspace"].choices = [("", _("All workspaces"))] + [(w.workspace_id, w.name) for w in workspaces]
+
+    def filters(self) -> QueueFilters:
+        data = self.cleaned_data
+        age = QUEUE_AGES.get(data.get("age") or "")
+        return QueueFilters(
+            workspace_pk=self._workspace_pks.get(data.get("workspace") or ""),
+            search=(data.get("q") or "").strip(),
+            source_type=data.get("source") or "",
+            older_than=timezone.now() - age if age else None,
+            superseded=data.get("superseded") or "",
+            labels=data.get("label") or (),
+            review=self.review_state,
+            assignee_pk=self.assignee_pk,
+        )
+
+    @property
+    def filtered(self) -> bool:
+        names = ("workspace", "q", "source", "age", "superseded", "label", "review", "assigned")
+        return any(self.cleaned_data.get(name) for name in names)
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
+
+
 class PageForm(forms.Form):
     """Just a page number, for the lists that have no filters (queue, model page)."""
 
@@ -156,29 +229,28 @@ class PageForm(forms.Form):
         return self.cleaned_data.get("page") or 1
 
 
-class QueueForm(ReviewFilters):
-    """The queue's state: the review filters, the label filter and the page."""
-
-    label = LabelFilterField()
-    page = PageField()
-
-    @property
-    def page_number(self) -> int:
-        return self.cleaned_data.get("page") or 1
-
-    @property
-    def labels(self) -> tuple:
-        return self.cleaned_data.get("label") or ()
-
-
 class AuditFilterForm(forms.Form):
     """The audit log's filters and its keyset cursor (before/after a seq)."""
 
-    workspace = forms.CharField(required=False, max_length=64, label=_("Workspace ID"))
-    model = forms.CharField(required=False, max_length=128, label=_("Model ID"))
+    workspace = forms.CharField(
+        required=False,
+        max_length=64,
+        label=_("Workspace"),
+        help_text=_("Its name or ID"),
+        widget=forms.TextInput(attrs={"list": "audit-workspaces"}),
+    )
+    model = forms.CharField(required=False, max_length=128, label=_("Model"), help_text=_("Its name or ID"))
     version = forms.CharField(required=False, max_length=64, label=_("Version name"))
-    actor = forms.CharField(required=False, max_length=150, label=_("Actor"), help_text=_("A username, PAI or system"))
-    action = forms.CharField(required=False, max_length=64, label=_("Action"))
+    actor = forms.CharField(
+        required=False, max_length=150, label=_("Actor"), help_text=_("A person's name or username, PAI or system")
+    )
+    action = forms.CharField(
+        required=False,
+        max_length=64,
+        label=_("Action"),
+        help_text=_("In words, e.g. approved, edited"),
+        widget=forms.TextInput(attrs={"list": "audit-actions"}),
+    )
     date_from = forms.DateField(
         required=False,
         label=_("From"),

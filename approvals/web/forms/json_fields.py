@@ -8,10 +8,37 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from approvals.errors import NotFinite
 
 JSON_TEXTAREA = {"rows": 8, "spellcheck": "false", "autocomplete": "off", "class": "json"}
+
+
+# Python's json messages (exc.msg, English only) by their start, in our words in both languages.
+JSON_PROBLEMS = (
+    ("Expecting property name enclosed in double quotes", _("a key in double quotes was expected here.")),
+    (
+        "Expecting value",
+        _("a value was expected here (a string in double quotes, a number, true, false, null, an object or an array)."),
+    ),
+    ("Expecting ':' delimiter", _("a colon (:) was expected after the key.")),
+    ("Expecting ',' delimiter", _("a comma (,) or a closing bracket was expected here.")),
+    ("Unterminated string", _("this string has no closing double quote.")),
+    ("Invalid control character", _("a string cannot hold a line break or tab as it is; write \\n or \\t.")),
+    ("Invalid \\uXXXX escape", _("a \\u escape needs four hexadecimal digits.")),
+    ("Invalid \\escape", _("this backslash escape is not one JSON knows.")),
+    ("Extra data", _("there is more after the end of the JSON value.")),
+    ("Illegal trailing comma", _("JSON allows no comma before a closing bracket.")),
+)
+
+
+def json_problem(msg: str) -> str:
+    """Python's JSONDecodeError message in the reader's language (a general one if unknown)."""
+    for start, words in JSON_PROBLEMS:
+        if msg.startswith(start):
+            return str(words)
+    return gettext("this is not valid JSON.")
 
 
 def _constant(name: str) -> Any:
@@ -40,7 +67,7 @@ def parse_json_text(text: str) -> Any:
     except json.JSONDecodeError as exc:
         message = gettext("Line %(line)s, column %(column)s: %(problem)s")
         raise forms.ValidationError(
-            message % {"line": exc.lineno, "column": exc.colno, "problem": exc.msg}, code="json"
+            message % {"line": exc.lineno, "column": exc.colno, "problem": json_problem(exc.msg)}, code="json"
         ) from None
     except RecursionError:
         # Thousands of nested brackets exhaust the parser's stack: refuse, do not crash.

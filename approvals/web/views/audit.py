@@ -8,9 +8,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from approvals.display.actions import action_choices
 from approvals.display.audit import comment_ids, shown_events
 from approvals.permissions import AUDITOR, STAFF, can_export_audit, role_required
 from approvals.selectors import audit as audit_selectors
+from approvals.selectors.audit_hints import filter_hints
 from approvals.selectors.reviews import retracted_comment_ids
 from approvals.web.exports import csv_lines
 from approvals.web.forms.filters import AuditFilterForm
@@ -21,16 +23,40 @@ from approvals.web.helpers import status_for
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     valid = form.is_valid()
-    page = None
+    page, hints = None, []
+    reader = audit_selectors.AuditReader.of(request.user)
     if valid:
-        reader = audit_selectors.AuditReader.of(request.user)
         page = audit_selectors.audit_page(
             form.filters(), reader=reader, before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
         )
         retracted = retracted_comment_ids(comment_ids(page.events))
         page.events = list(shown_events(page.events, reveal=reader.sees_who_and_where, retracted=retracted))
-    context = {"form": form, "page": page, "can_export": can_export_audit(request.user)}
+        if not page.events:
+            hints = [
+                (hint, _hint_links(request, hint.field, hint.values))
+                for hint in filter_hints(form.filters(), reader=reader)
+            ]
+    context = {
+        "form": form,
+        "page": page,
+        "hints": hints,
+        "action_choices": action_choices(),
+        "workspace_names": [w.name for w in audit_selectors.readable_workspaces(reader)],
+        "can_export": can_export_audit(request.user),
+    }
     return render(request, "approvals/audit_log.html", context, status=status_for(valid))
+
+
+def _hint_links(request: HttpRequest, field: str, values: list[str]) -> list[tuple[str, str]]:
+    """(value, this page's query with `field` set to it) for each suggestion."""
+    links = []
+    for value in values:
+        query = request.GET.copy()
+        query[field] = value
+        for cursor in ("before", "after"):
+            query.pop(cursor, None)
+        links.append((value, "?" + query.urlencode()))
+    return links
 
 
 @role_required(AUDITOR, STAFF)
@@ -44,7 +70,8 @@ def audit_export(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     response = StreamingHttpResponse(
-        csv_lines(form.filters(), user=request.user), content_type="text/csv; charset=utf-8"
+        csv_lines(form.filters(), user=request.user, bom=request.GET.get("excel") == "1"),
+        content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

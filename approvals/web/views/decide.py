@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -19,8 +19,9 @@ from approvals.display.metrics import compare_metrics, parse_metrics
 from approvals.errors import ApplicationError, StaleEdit
 from approvals.fields import EDITABLE, Kind
 from approvals.models import Approval, ApprovalStatus, Change, ModelVersion
-from approvals.permissions import APPROVER, role_required
+from approvals.permissions import APPROVER, role_required, scope_of_role
 from approvals.selectors.policies import policy_of
+from approvals.selectors.review_page import dataset_names, next_waiting
 from approvals.services.unpushed import unpushed_changes
 from approvals.web.forms.decision import DecisionForm
 from approvals.web.helpers import show_error, to_detail, version_or_404
@@ -83,12 +84,13 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
         form = DecisionForm(initial={"status": status})
     if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
         status, status_code = "", 400
+    metrics = parse_metrics(version.metrics)
     context = {
         **version_actions_context(request, version),
         "model": version.model,
         "form": form,
         "status": status,
-        "metric_rows": compare_metrics(parse_metrics(version.metrics), []),
+        "metric_rows": compare_metrics(metrics, [], dataset_names=dataset_names(metrics.datasets)),
         # (label, value, held as JSON text) in PAI's order; Options is the one JSON-in-a-string field.
         "specs": [
             (field_label(name), value, name == "Options")
@@ -105,17 +107,21 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
 def _after_decision(
     request: HttpRequest, version: ModelVersion, outcome: Change | Approval, status: str
 ) -> HttpResponse:
+    """Say what was decided, and go on to the next version waiting (the queue when none is)."""
+    names = {"model": version.model.name, "version": version.version_name}
     if isinstance(outcome, Approval):
         count = version.approvals.filter(dismissed_at__isnull=True).count()
-        messages.success(
-            request,
-            _(
-                "Your approval is recorded (%(count)s of %(required)s). "
-                "It waits for a second approver; nothing goes to PAI until then."
-            )
-            % {"count": count, "required": policy_of(version.workspace).required_approvers},
-        )
+        done = _(
+            "Your approval of %(model)s %(version)s is recorded (%(count)s of %(required)s). "
+            "It waits for a second approver; nothing goes to PAI until then."
+        ) % {**names, "count": count, "required": policy_of(version.workspace).required_approvers}
+    elif status == ApprovalStatus.APPROVED:
+        done = _("Approved %(model)s %(version)s. Pushing to PAI…") % names
     else:
-        done = _("Approved. Pushing to PAI…") if status == ApprovalStatus.APPROVED else _("Rejected. Pushing to PAI…")
-        messages.success(request, done)
-    return to_detail(version)
+        done = _("Rejected %(model)s %(version)s. Pushing to PAI…") % names
+    following = next_waiting(version, scope=scope_of_role(request.user, APPROVER))
+    if following is None:
+        messages.success(request, done + " " + _("Nothing else is waiting for review."))
+        return redirect("home")
+    messages.success(request, done + " " + _("This is the next version waiting."))
+    return to_detail(following)

@@ -11,33 +11,51 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from approvals import services
+from approvals.display.diffs import json_lines, line_diff
 from approvals.display.json_text import shown
 from approvals.display.labels import field_label
 from approvals.errors import ApplicationError, ProtectedLabel, StaleEdit
+from approvals.fields import BY_NAME, Kind
 from approvals.models import ModelVersion
 from approvals.permissions import EDITOR, role_required
 from approvals.selectors.policies import policy_of
 from approvals.services.label_rules import labels_check
 from approvals.services.unpushed import changed_since
 from approvals.web.forms.edit import VersionEditForm, rebase_edit_data
-from approvals.web.helpers import show_error, to_detail, version_or_404
+from approvals.web.helpers import focus_first_error, show_error, to_detail, version_or_404
 from approvals.web.security import client_ip
 
 
-def _diff_rows(form: VersionEditForm) -> list[dict[str, str]]:
+def _diff_rows(form: VersionEditForm) -> list[dict[str, Any]]:
+    """Each changed field; a JSON one also as the compare page's line diff, only changed lines marked."""
     return [
         {
             "field": name,
             "label": field_label(name),
             "before": shown(form.current[name]),
             "after": shown(value),
+            "lines": line_diff(json_lines(form.current[name]), json_lines(value))
+            if BY_NAME[name].kind in (Kind.OBJECT, Kind.JSON_TEXT)
+            else None,
         }
         for name, value in form.changed_values().items()
     ]
 
 
-def _refusal_status(exc: ApplicationError) -> int:
-    return 403 if isinstance(exc, ProtectedLabel) else 400
+def _invalid(
+    request: HttpRequest, context: dict[str, Any], form: VersionEditForm, *, status: int = 400
+) -> HttpResponse:
+    """The form again with its error summary, focus on the first field in error; nothing saved."""
+    focus_first_error(form)
+    return render(request, "approvals/version_edit.html", context, status=status)
+
+
+def _refused(
+    request: HttpRequest, context: dict[str, Any], form: VersionEditForm, exc: ApplicationError
+) -> HttpResponse:
+    """A refusal by the service, at its field: 403 for a protected label, else 400."""
+    show_error(form, exc, "reason" if exc.field == "Reason" else exc.field)
+    return _invalid(request, context, form, status=403 if isinstance(exc, ProtectedLabel) else 400)
 
 
 def _stale(
@@ -78,11 +96,11 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
         # "Change again" from the preview: the same data, back in the form.
         return render(request, "approvals/version_edit.html", context)
     if not form.is_valid():
-        return render(request, "approvals/version_edit.html", context, status=400)
+        return _invalid(request, context, form)
     values = form.changed_values()
     if not values:
         form.add_error(None, _("Nothing changed: every field holds what the version already has."))
-        return render(request, "approvals/version_edit.html", context, status=400)
+        return _invalid(request, context, form)
     base_revision = form.cleaned_data["base_revision"]
     if request.POST.get("confirm") != "1":
         if base_revision != revision:
@@ -93,8 +111,7 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
                 # A protected key is refused before the preview, not only once confirmed.
                 labels_check(version=version, user=request.user, before=current["Labels"], after=values["Labels"])
             except ApplicationError as exc:
-                show_error(form, exc, exc.field)
-                return render(request, "approvals/version_edit.html", context, status=_refusal_status(exc))
+                return _refused(request, context, form, exc)
         context["diff"] = _diff_rows(form)
         return render(request, "approvals/version_edit_preview.html", context)
 
@@ -104,13 +121,13 @@ def version_edit(request: HttpRequest, model_id: str, version_name: str) -> Http
             user=request.user,
             values=values,
             base_revision=base_revision,
+            reason=form.cleaned_data.get("reason") or "",
             client_ip=client_ip(request),
         )
     except StaleEdit as exc:
         version.refresh_from_db()
         return _stale(request, context, version, exc.changed)
     except ApplicationError as exc:
-        show_error(form, exc, exc.field)
-        return render(request, "approvals/version_edit.html", context, status=_refusal_status(exc))
+        return _refused(request, context, form, exc)
     messages.success(request, _("Saved. Pushing to PAI…"))
     return to_detail(version)

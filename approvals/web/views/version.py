@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,13 +14,16 @@ from django.urls import reverse
 
 from approvals import selectors
 from approvals.display.audit import shown_events
+from approvals.display.console_links import source_console_url, version_console_url
 from approvals.display.history import timeline
 from approvals.display.labels import field_label
+from approvals.display.metric_direction import MetricDirections
 from approvals.display.metrics import compare_metrics, parse_metrics
 from approvals.display.source_id import parse_source_id
 from approvals.fields import SPECS
 from approvals.models import ModelVersion
 from approvals.permissions import readable
+from approvals.selectors.review_page import dataset_names, decision_of
 from approvals.selectors.reviews import version_comments
 from approvals.web.helpers import charts_of, version_or_404
 from approvals.web.review_context import review_context
@@ -47,8 +51,17 @@ def render_version_page(
     comments = version_comments(version)
     retracted = {c.pk for c in comments if c.retracted}
     shown = shown_events(events, reveal=reader.sees_who_and_where, retracted=retracted)
+    actions = version_actions_context(request, version)
+    source = parse_source_id(version.source_id)
+    current = parse_metrics(version.metrics)
+    rows = compare_metrics(
+        current,
+        others,
+        MetricDirections.of(actions["policy"].gates),
+        dataset_names([d for table in (current, *others) if table is not None for d in table.datasets]),
+    )
     context = {
-        **version_actions_context(request, version),
+        **actions,
         **review_context(request, version, comments=comments, **forms),
         "version": version,
         "model": version.model,
@@ -57,9 +70,18 @@ def render_version_page(
         "previous_url": _version_url(previous),
         "approved_url": _version_url(approved),
         "charts": charts_of(version.model, scope=scope, current=version),
-        "metric_rows": compare_metrics(parse_metrics(version.metrics), others),
+        "metric_rows": rows,
+        "decision": decision_of(version),
         "specs": [(field_label(f.name), getattr(version, f.attr)) for f in SPECS],
-        "source": parse_source_id(version.source_id),
+        "source": source,
+        "source_url": source_console_url(settings.PAI_CONSOLE_URL, source),
+        "console_url": version_console_url(
+            settings.PAI_CONSOLE_URL,
+            region=version.workspace.region,
+            workspace=version.workspace.workspace_id,
+            model_id=version.model.model_id,
+            version_name=version.version_name,
+        ),
         "history": timeline(shown, {c.pk: c for c in comments}),
         "history_limit": HISTORY_LIMIT,
     }
