@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import admin_policies  # noqa: F401  (registers the policy, gate and waiver admins)
+from . import admin_channels, admin_policies  # noqa: F401  (register the channel, policy, gate and waiver admins)
 from .models import AuditEvent, Membership, ModelVersion, RegisteredModel, Workspace
 from .services.memberships import membership_grant, membership_revoke
 from .services.workspaces import sync_request

@@ -2,6 +2,15 @@
 
 from approvals.models.access import ApiToken, Membership, MembershipSource, Role
 from approvals.models.history import Approval, AuditEvent, AuditEventQuerySet, Change, ChangeKind
+from approvals.models.outbox import (
+    AuditStreamSink,
+    ChannelType,
+    DeliveryAttempt,
+    EventKind,
+    NotificationChannel,
+    OutboxMessage,
+    OutboxState,
+)
 from approvals.models.policy import GateWaiver, MetricGate, WorkspacePolicy
 from approvals.models.registry import (
     SYNC_STALE_AFTER,
@@ -22,13 +31,20 @@ __all__ = [
     "ApprovalStatus",
     "AuditEvent",
     "AuditEventQuerySet",
+    "AuditStreamSink",
     "Change",
     "ChangeKind",
+    "ChannelType",
+    "DeliveryAttempt",
+    "EventKind",
     "GateWaiver",
     "Membership",
     "MembershipSource",
     "MetricGate",
     "ModelVersion",
+    "NotificationChannel",
+    "OutboxMessage",
+    "OutboxState",
     "PushState",
     "RegisteredModel",
     "Role",

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from approvals.models import AuditEvent
 from approvals.services.audit_keys import HmacKeys, current_hmac_keys, hmac_keys
+from approvals.services.outbox import enqueue_for
 
 GENESIS_HASH = "0" * 64
 
@@ -111,6 +112,8 @@ def append_event(
         )
         event.hash = event_hash(event, keys=keys)
         event.save()
+        # The notifications and the audit stream it causes, in the same transaction (invariant 10).
+        enqueue_for(event)
     return event
 
 

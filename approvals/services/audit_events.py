@@ -203,3 +203,50 @@ def decision_withdrawn(version: ModelVersion, *, decided: str, differences: dict
     """version.decision_withdrawn: PAI's content differed from the approved revision; nothing was sent."""
     payload = {"decided": decided, "revision": version.revision, "differences": differences}
     return _about_version(version, actor=SYSTEM, action="version.decision_withdrawn", payload=payload)
+
+
+def sync_failed(workspace: Workspace, *, error: str) -> AuditEvent:
+    """sync.failed: a workspace's sync stopped halfway; what it was doing and why."""
+    return append_event(
+        actor=SYSTEM, action="sync.failed", workspace_id=workspace.workspace_id, payload={"error": error}
+    )
+
+
+# --- notification channels (never their URL or secret, only what pages may show) ---------------
+
+
+def _about_channel(
+    channel: Any, *, actor: str, action: str, payload: dict[str, Any], client_ip: str | None
+) -> AuditEvent:
+    return append_event(
+        actor=actor,
+        action=action,
+        workspace_id=channel.workspace.workspace_id,
+        payload={"channel_id": channel.pk, "channel": channel.name, **payload},
+        client_ip=client_ip,
+    )
+
+
+def channel_saved(
+    channel: Any, *, user: Any, created: bool, changed: list[str], client_ip: str | None = None
+) -> AuditEvent:
+    payload = {"type": channel.channel_type, "url": channel.url_shown, "events": channel.events, "changed": changed}
+    action = "channel.created" if created else "channel.changed"
+    return _about_channel(channel, actor=user.get_username(), action=action, payload=payload, client_ip=client_ip)
+
+
+def channel_deleted(channel: Any, *, user: Any, client_ip: str | None = None) -> AuditEvent:
+    return _about_channel(channel, actor=user.get_username(), action="channel.deleted", payload={}, client_ip=client_ip)
+
+
+def channel_test(channel: Any, *, user: Any, client_ip: str | None = None) -> AuditEvent:
+    """channel.test: a staff member asked for a test message; the outbox sends it to this channel only."""
+    return _about_channel(channel, actor=user.get_username(), action="channel.test", payload={}, client_ip=client_ip)
+
+
+def channel_paused(channel: Any, *, reason: str) -> AuditEvent:
+    return _about_channel(channel, actor=SYSTEM, action="channel.paused", payload={"reason": reason}, client_ip=None)
+
+
+def channel_resumed(channel: Any, *, user: Any, client_ip: str | None = None) -> AuditEvent:
+    return _about_channel(channel, actor=user.get_username(), action="channel.resumed", payload={}, client_ip=client_ip)
