@@ -22,6 +22,7 @@ from .errors import ApplicationError
 from .models import AuditStreamSink, DeliveryAttempt, EventKind, NotificationChannel
 from .services.channels import channel_delete, channel_problems, channel_resume, channel_save, channel_test_request
 from .services.notification_kinds import SUBSCRIBABLE
+from .services.secret_box import keys_problem
 from .web.security import client_ip
 
 RECENT_ATTEMPTS = 20
@@ -73,6 +74,8 @@ class NotificationChannelForm(forms.ModelForm):
             )
         for field, message in problems.items():
             self.add_error(field if field in self.fields else None, message)
+        if problem := keys_problem():
+            self.add_error(None, problem)
         return data
 
 

@@ -56,6 +56,7 @@ class ChannelReceiver:
             kind, ""
         )
         self.mode = "ok"
+        self.fail_first = 0  # answer 500 to this many requests first, then as `mode` says
         self.retry_after = 1
         self.hang_seconds = 5.0
         self.lock = threading.Lock()
@@ -96,7 +97,7 @@ class ChannelReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
                     receiver.requests += 1
-                    mode = receiver.mode
+                    mode = "500" if receiver.requests <= receiver.fail_first else receiver.mode
                 if mode == "hang":
                     time.sleep(receiver.hang_seconds)
                     return
@@ -262,3 +263,71 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class HecReceiver:
+    """Splunk's HTTP Event Collector as a receiver sees it: a token, then JSON objects one after another.
+
+    `fail_requests` is the set of request numbers (1-based) answered 503, e.g. {2, 3}.
+    """
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.events: list[dict[str, Any]] = []
+        self.fail_requests: set[int] = set()
+        self.requests = 0
+        self.lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/services/collector/event"
+
+    def start(self) -> HecReceiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.requests += 1
+                    number = receiver.requests
+                if self.headers.get("Authorization") != f"Splunk {receiver.token}":
+                    return self._answer(401, {"text": "Invalid token", "code": 4})
+                if number in receiver.fail_requests:
+                    return self._answer(503, {"text": "Server is busy", "code": 9})
+                decoder, text, position = json.JSONDecoder(), body.decode(), 0
+                batch = []
+                while position < len(text):
+                    obj, position = decoder.raw_decode(text, position)
+                    batch.append(obj)
+                    while position < len(text) and text[position].isspace():
+                        position += 1
+                with receiver.lock:
+                    receiver.events.extend(batch)
+                self._answer(200, {"text": "Success", "code": 0})
+
+            def _answer(self, status: int, reply: dict) -> None:
+                raw = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def seqs(self) -> list[int]:
+        with self.lock:
+            return [e["event"]["seq"] for e in self.events]
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()

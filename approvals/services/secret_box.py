@@ -26,6 +26,15 @@ def _box() -> MultiFernet:
         raise ApplicationError(_("NOTIFY_SECRETS_KEYS holds a key that is not a Fernet key.")) from exc
 
 
+def keys_problem() -> str | None:
+    """Why channel secrets cannot be stored now, or None."""
+    try:
+        _box()
+    except ApplicationError as exc:
+        return exc.message
+    return None
+
+
 def encrypt(plain: str) -> str:
     return _box().encrypt(plain.encode("utf-8")).decode("ascii") if plain else ""
 
