@@ -105,7 +105,8 @@ class OutboxMessage(models.Model):
     digest resent is the same message.
     """
 
-    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="+")
+    # No database constraint: nothing may reference the append-only log (its triggers alone guard it).
+    event = models.ForeignKey(AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     seq = models.PositiveBigIntegerField(help_text="The audit event's seq: the stream's order.")
     channel = models.ForeignKey(
         NotificationChannel, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"

@@ -14,13 +14,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from approvals.management.commands.create_demo_users import DEMO_USERS, DEMO_WORKSPACE_NAMES, demo_password, demo_role
-from approvals.models import Workspace
+from approvals.models import NotificationChannel, Workspace
+from approvals.services.channels import channel_save
+from approvals.services.notification_kinds import SUBSCRIBABLE
 
 ROOT = Path(settings.BASE_DIR)
+# The demo channel's signing secret: public, like every demo key.
+DEMO_WEBHOOK_SECRET = "whsec_ZGVtby13ZWJob29rLXNlY3JldC1ub3QtZm9yLXByb2Q="  # noqa: S105
+DEMO_CHANNEL = "Demo webhook receiver"
 
 
 def port_open(host: str, port: int) -> bool:
@@ -50,6 +56,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="The dashboard's address.")
         parser.add_argument("--port", type=int, default=8000, help="The dashboard's port.")
+        parser.add_argument("--receiver-port", type=int, default=8790, help="The demo webhook receiver's port.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
@@ -76,6 +83,7 @@ class Command(BaseCommand):
                 for workspace_id, name in DEMO_WORKSPACE_NAMES.items():
                     Workspace.objects.get_or_create(workspace_id=workspace_id, defaults={"name": name})
             call_command("create_demo_users", stdout=open(var / "demo-users.log", "w"))  # noqa: SIM115
+            receiver_log = self._start_receiver(options["receiver_port"], var, children, f"http://{host}:{port}")
             self.stdout.write("Syncing PAI into the dashboard …")
             # The progress bar says enough; one log line per PAI request would bury it.
             logging.getLogger("approvals").setLevel(logging.WARNING)
@@ -85,7 +93,7 @@ class Command(BaseCommand):
             web = self._spawn([python, "manage.py", "runserver", f"{host}:{port}", "--noreload"], var / "web.log")
             children.append(web)
             wait_for_port(host, port, "The dashboard", web)
-            self._banner(f"http://{host}:{port}/", using_emulator)
+            self._banner(f"http://{host}:{port}/", using_emulator, receiver_log)
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             broken = next(child for child in children if child.poll() is not None)
@@ -101,6 +109,30 @@ class Command(BaseCommand):
                     child.wait(10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    def _start_receiver(self, port: int, var: Path, children: list[subprocess.Popen], dashboard: str) -> Path:
+        """A local receiver that checks signatures and logs messages, and the first workspace's channel to it."""
+        if port_open("127.0.0.1", port):
+            raise CommandError(f"Port {port} is taken; pass --receiver-port.")
+        log = var / "demo-webhooks.log"
+        url = f"http://127.0.0.1:{port}/hooks/review"
+        command = [sys.executable, "manage.py", "demo_webhook_receiver", "--port", str(port), "--log", str(log)]
+        receiver = self._spawn([*command, "--secret", DEMO_WEBHOOK_SECRET], var / "demo-receiver.log")
+        children.append(receiver)
+        wait_for_port("127.0.0.1", port, "The demo webhook receiver", receiver)
+        # This process (the first sync), and the worker and dashboard it starts next, may send there.
+        allowed = [*settings.NOTIFY_ALLOWED_URLS, f"http://127.0.0.1:{port}"]
+        settings.NOTIFY_ALLOWED_URLS, settings.DASHBOARD_URL = allowed, dashboard
+        os.environ["NOTIFY_ALLOWED_URLS"], os.environ["DASHBOARD_URL"] = ",".join(allowed), dashboard
+        workspace = Workspace.objects.order_by("pk").first()
+        if workspace is not None:
+            channel = NotificationChannel.objects.filter(workspace=workspace, name=DEMO_CHANNEL).first()
+            channel = channel or NotificationChannel(workspace=workspace, name=DEMO_CHANNEL, channel_type="webhook")
+            channel.events = [kind.value for kind in SUBSCRIBABLE]
+            channel.enabled, channel.paused_at = True, None
+            admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+            channel_save(channel=channel, url=url, secret=DEMO_WEBHOOK_SECRET, user=admin)
+        return log
 
     @staticmethod
     def _allow_endpoint(endpoint: str) -> None:
@@ -119,7 +151,7 @@ class Command(BaseCommand):
         with log.open("ab") as out:
             return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
-    def _banner(self, url: str, using_emulator: bool) -> None:
+    def _banner(self, url: str, using_emulator: bool, receiver_log: Path) -> None:
         lines = ["", f"The dashboard is at {url}", "", "Demo logins (user / password / role):"]
         for username in DEMO_USERS:
             lines.append(f"  {username:<16} {demo_password(username):<28} {demo_role(username)}")
@@ -130,5 +162,10 @@ class Command(BaseCommand):
                 f"PAI emulator: {settings.PAI_ENDPOINT}  (AccessKey {settings.EMULATOR_ACCESS_KEY_ID} / "
                 f"{settings.EMULATOR_ACCESS_KEY_SECRET})",
             ]
+        lines += [
+            "",
+            f'Notifications: the first workspace\'s channel "{DEMO_CHANNEL}" posts signed webhooks to a local',
+            f"receiver; every message it receives is logged to {receiver_log}",
+        ]
         lines += ["Logs: var/web.log, var/worker.log, var/beat.log, var/emulator.log", "Press Ctrl-C to stop.", ""]
         self.stdout.write("\n".join(lines))
