@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import ApplicationError
-from .models import AuditStreamSink, DeliveryAttempt, EventKind, NotificationChannel
+from .models import AuditStreamSink, DeliveryAttempt, NotificationChannel
 from .services.channels import channel_delete, channel_problems, channel_resume, channel_save, channel_test_request
 from .services.notification_kinds import SUBSCRIBABLE
 from .services.secret_box import keys_problem
@@ -57,21 +57,20 @@ class NotificationChannelForm(forms.ModelForm):
         model = NotificationChannel
         fields = ("workspace", "name", "channel_type", "url", "secret", "events", "language", "enabled")
 
+    def url_and_secret(self) -> tuple[str | None, str | None]:
+        """What to store (None: keep what is stored). A new channel, or one of another type, starts afresh."""
+        data = self.cleaned_data
+        afresh = self.instance.pk is None or data.get("channel_type") != self.instance.channel_type
+        return data.get("url") or (None if not afresh else ""), data.get("secret") or (None if not afresh else "")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        adding = self.instance.pk is None
-        url = data.get("url") or (None if not adding else "")
-        secret = data.get("secret") or (None if not adding else "")
-        if adding and not url:
+        url, secret = self.url_and_secret()
+        if url == "":
             self.add_error("url", _("Enter the channel's URL."))
         problems = channel_problems(
             channel_type=data.get("channel_type", ""), url=url or None, secret=secret, events=data.get("events")
         )
-        if not adding and secret is None and data.get("channel_type") != self.instance.channel_type:
-            # A new type needs its own kind of secret: check what is stored would not do.
-            problems |= channel_problems(
-                channel_type=data.get("channel_type", ""), url=None, secret="", events=["approved"]
-            )
         for field, message in problems.items():
             self.add_error(field if field in self.fields else None, message)
         if problem := keys_problem():
@@ -131,13 +130,8 @@ class NotificationChannelAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request: HttpRequest, obj: NotificationChannel, form: Any, change: bool) -> None:
-        channel_save(
-            channel=obj,
-            url=form.cleaned_data.get("url") or None,
-            secret=form.cleaned_data.get("secret") or None,
-            user=request.user,
-            client_ip=client_ip(request),
-        )
+        url, secret = form.url_and_secret()
+        channel_save(channel=obj, url=url, secret=secret, user=request.user, client_ip=client_ip(request))
 
     def delete_model(self, request: HttpRequest, obj: NotificationChannel) -> None:
         channel_delete(channel=obj, user=request.user, client_ip=client_ip(request))
@@ -187,7 +181,3 @@ class DeliveryAttemptAdmin(ReadOnly):
 @admin.register(AuditStreamSink)
 class AuditStreamSinkAdmin(ReadOnly):
     list_display = ("name", "consecutive_failures", "failing_since", "next_attempt_at", "last_error")
-
-
-# EventKind's labels are the admin's words for what a channel hears of.
-__all__ = ["EventKind", "NotificationChannelAdmin"]

@@ -148,3 +148,17 @@ def test_deleting_a_channel_is_audited(staff_client, workspace):
     assert staff_client.post(delete, {"post": "yes"}).status_code == 302
     assert not NotificationChannel.objects.exists()
     assert AuditEvent.objects.filter(action="channel.deleted", payload__channel_id=channel.pk).exists()
+
+
+def test_changing_the_type_needs_the_url_again_and_drops_the_old_secret(staff_client, workspace):
+    channel = make_channel(workspace, "https://hooks.example.com/review/x", secret=WEBHOOK_SECRET)
+    change = reverse("admin:approvals_notificationchannel_change", args=[channel.pk])
+    response = staff_client.post(change, form(workspace, channel_type="wecom", url="", secret=""))
+    assert response.status_code == 200 and "Enter the channel" in " ".join(
+        response.context["adminform"].form.errors["url"]
+    )
+    wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0a1b2c3d"
+    assert staff_client.post(change, form(workspace, channel_type="wecom", url=wecom, secret="")).status_code == 302
+    channel.refresh_from_db()
+    assert channel.channel_type == "wecom" and decrypt(channel.url_ciphertext) == wecom
+    assert channel.secret_ciphertext == "" or decrypt(channel.secret_ciphertext) == ""

@@ -87,13 +87,17 @@ def channel_save(
 ) -> NotificationChannel:
     """Create or change a channel; url and secret None keep the stored ones. Audited without them."""
     created = channel.pk is None
-    if created and url is None:
-        raise ApplicationError(_("Enter the channel's URL."), field="url")
-    if created and secret is None:
-        secret = ""
+    stored_type = (
+        None
+        if created
+        else NotificationChannel.objects.filter(pk=channel.pk).values_list("channel_type", flat=True).first()
+    )
+    # A new channel, or one changed to another type, needs its URL again and keeps no old secret.
+    if created or stored_type != channel.channel_type:
+        if not url:
+            raise ApplicationError(_("Enter the channel's URL."), field="url")
+        secret = secret or ""
     problems = channel_problems(channel_type=channel.channel_type, url=url, secret=secret, events=channel.events)
-    if not created and url is None and secret is None:
-        problems.pop("secret", None)
     if problems:
         field, message = next(iter(problems.items()))
         raise ApplicationError(message, field=field)

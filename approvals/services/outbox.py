@@ -23,7 +23,7 @@ from approvals.models import (
     OutboxMessage,
     OutboxState,
 )
-from approvals.services.notification_kinds import notification_for
+from approvals.services.notification_kinds import ACTION_KINDS, notification_for
 
 AUDIT_KIND = "audit"
 HTTP_SINK, SYSLOG_SINK = "http", "syslog"
@@ -39,15 +39,19 @@ def configured_sinks() -> list[str]:
 
 
 def _channels_told(event: AuditEvent) -> tuple[list[NotificationChannel], str, dict]:
-    note = notification_for(event)
+    kind = ACTION_KINDS.get(event.action)
+    if kind is None or not event.workspace_id:
+        return [], "", {}
+    # Paused channels keep receiving rows: once staff resume them, nothing is missing.
+    channels = NotificationChannel.objects.filter(workspace__workspace_id=event.workspace_id, enabled=True)
+    if kind == EventKind.TEST:
+        channels = channels.filter(pk=(event.payload or {}).get("channel_id"))
+    candidates = list(channels.only("pk", "events"))
+    # Only when a channel may hear of it: what it says may take a query (which versions are Pending).
+    note = notification_for(event) if candidates else None
     if note is None:
         return [], "", {}
-    channels = NotificationChannel.objects.filter(workspace__workspace_id=event.workspace_id, enabled=True)
-    if note.kind == EventKind.TEST:
-        channels = channels.filter(pk=(event.payload or {}).get("channel_id"))
-        return list(channels), note.kind, note.details
-    # Paused channels keep receiving rows: once staff resume them, nothing is missing.
-    told = [c for c in channels.only("pk", "events") if note.matches & set(c.events or [])]
+    told = [c for c in candidates if kind == EventKind.TEST or note.matches & set(c.events or [])]
     return told, note.kind, note.details
 
 
