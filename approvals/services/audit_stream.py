@@ -191,7 +191,7 @@ def stream_deliver(*, sink: str) -> delivery.Outcome:
                 continue
             values, delay = delivery.failure_values(state, answer, timezone.now())
             delivery.record(rows, answer, retry_in=delay, sink=sink)
-            return delivery.Outcome(sent, retry_in=delay)
+            return delivery.Outcome(sent, retry_in=delay + delivery.COME_BACK_MARGIN_SECONDS)
         return delivery.Outcome(sent, retry_in=0)
     finally:
         delivery.release(AuditStreamSink, state.pk, owner, **values)

@@ -116,7 +116,10 @@ def _pause(channel: NotificationChannel, error: str) -> dict[str, Any]:
     with transaction.atomic():
         audit_events.channel_paused(channel, reason=reason)
     subject = f"Notification channel paused: {channel.name} ({channel.workspace.workspace_id})"
-    mail_admins(subject, reason + "\n\nResume it in the admin's notification channels once it is fixed.")
+    # A mail server that is down must not stop the pause: the audit event and the admin's banner say it too.
+    mail_admins(
+        subject, reason + "\n\nResume it in the admin's notification channels once it is fixed.", fail_silently=True
+    )
     logger.warning("channel %s paused: %s", channel.pk, reason)
     return {"paused_at": timezone.now(), "paused_reason": reason}
 
@@ -156,7 +159,7 @@ def channel_deliver(*, channel_id: int) -> delivery.Outcome:
                 delivery.record(rows, answer, retry_in=None, channel=channel)
                 return delivery.Outcome(sent)
             delivery.record(rows, answer, retry_in=delay, channel=channel)
-            return delivery.Outcome(sent, retry_in=delay)
+            return delivery.Outcome(sent, retry_in=delay + delivery.COME_BACK_MARGIN_SECONDS)
         return delivery.Outcome(sent, retry_in=0)
     finally:
         delivery.release(NotificationChannel, channel_id, owner, **values)

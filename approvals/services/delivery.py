@@ -23,6 +23,10 @@ from approvals.services.http_send import Answer
 
 # However long a receiver asks us to wait, we try again within a day.
 MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60
+# The task comes back this much after the destination is due, so its claim is never early.
+# A task that finds its destination not due (or held) does nothing: the one that failed
+# comes back, and beat's sweep finds any destination that is owed and due.
+COME_BACK_MARGIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
