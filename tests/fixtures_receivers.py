@@ -11,12 +11,15 @@ counting over TCP.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 import socket
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +28,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"test-webhook-secret-of-32-bytes!").decode()
@@ -210,9 +217,10 @@ def parse_syslog(message: bytes) -> dict[str, Any]:
 class SyslogReceiver:
     """TCP syslog with octet-counting framing; `fail_after` drops a connection after that many messages once."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.messages: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.tls = tls
         self.down = False
         self.server: socketserver.ThreadingTCPServer | None = None
         self.port = 0
@@ -226,6 +234,8 @@ class SyslogReceiver:
                     return  # accepted and closed at once: nothing read
                 buffer = b""
                 self.request.settimeout(5)
+                if receiver.tls is not None:
+                    self.request = receiver.tls.wrap_socket(self.request, server_side=True)
                 while True:
                     try:
                         chunk = self.request.recv(65536)
@@ -257,6 +267,37 @@ class SyslogReceiver:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+
+
+def self_signed_tls(directory: Any) -> tuple[ssl.SSLContext, str]:
+    """A server context with a new certificate for 127.0.0.1, and the path of that certificate (the CA)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = f"{directory}/syslog-cert.pem", f"{directory}/syslog-key.pem"
+    with open(cert_path, "wb") as out:
+        out.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as out:
+        out.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context, cert_path
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ import pytest
 from approvals.models import AuditEvent, DeliveryAttempt, OutboxMessage
 from approvals.services.audit_stream import sls_body, stream_deliver
 from tests.factories import make_event, make_version
-from tests.fixtures_receivers import HecReceiver, SyslogReceiver
+from tests.fixtures_receivers import HecReceiver, SyslogReceiver, self_signed_tls
 from tests.fixtures_worker import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +156,20 @@ def test_the_sls_shape_carries_string_values_with_the_seq():
     log = body["__logs__"][0]
     assert body["__topic__"] == "audit" and all(isinstance(v, str) for v in log.values())
     assert log["seq"] == str(event.seq) and log["hash"] == event.hash and json.loads(log["payload"]) == {"name": "ci"}
+
+
+def test_syslog_over_tls_checks_the_receivers_certificate(settings, tmp_path):
+    context, ca_file = self_signed_tls(tmp_path)
+    receiver = SyslogReceiver(tls=context).start()
+    settings.NOTIFY_ALLOWED_URLS = []  # TLS needs no listing
+    settings.AUDIT_SYSLOG_ADDRESS = f"tls://127.0.0.1:{receiver.port}"
+    try:
+        event = make_event(actor="abe", action="token.created")
+        outcome = stream_deliver(sink="syslog")  # the system's CAs do not know this certificate
+        assert outcome.sent == 0 and "CERTIFICATE_VERIFY_FAILED" in DeliveryAttempt.objects.get(sink="syslog").error
+        settings.AUDIT_SYSLOG_CA_FILE = ca_file
+        drain("syslog")
+        wait_for(lambda: receiver.seqs() == [event.seq], timeout=5, what="the TLS receiver to read the frame")
+    finally:
+        receiver.stop()
+    assert receiver.messages[0]["params"]["hash"] == event.hash
