@@ -46,7 +46,9 @@ def _channels_told(event: AuditEvent) -> tuple[list[NotificationChannel], str, d
     channels = NotificationChannel.objects.filter(workspace__workspace_id=event.workspace_id, enabled=True)
     if kind == EventKind.TEST:
         channels = channels.filter(pk=(event.payload or {}).get("channel_id"))
-    candidates = list(channels.only("pk", "events"))
+    # A comment may be a mention too; the test goes to its channel whatever it subscribes to.
+    possible = {kind, EventKind.MENTIONED} if kind == EventKind.COMMENT else {kind}
+    candidates = [c for c in channels.only("pk", "events") if kind == EventKind.TEST or possible & set(c.events or [])]
     # Only when a channel may hear of it: what it says may take a query (which versions are Pending).
     note = notification_for(event) if candidates else None
     if note is None:
