@@ -81,6 +81,7 @@ def test_changing_a_channel_with_the_url_and_secret_left_empty_keeps_them(staff_
         ({"url": "https://user:pw@hooks.example.com/x"}, "url", "user name or password"),
         ({"url": "not a url"}, "url", "without spaces"),
         ({"url": ""}, "url", "Enter the channel"),
+        ({"url": "https://hooks.example.com/" + "a" * 2100}, "url", "at most 2000 characters"),
         ({"secret": ""}, "secret", "A webhook needs a signing secret"),
         ({"secret": "whsec_short"}, "secret", "24 to 64 random bytes"),
         ({"events": ["bogus"]}, "events", "Select a valid choice"),
@@ -162,3 +163,10 @@ def test_changing_the_type_needs_the_url_again_and_drops_the_old_secret(staff_cl
     channel.refresh_from_db()
     assert channel.channel_type == "wecom" and decrypt(channel.url_ciphertext) == wecom
     assert channel.secret_ciphertext == "" or decrypt(channel.secret_ciphertext) == ""
+
+
+def test_a_long_url_is_kept_whole_and_shown_shortened(staff_client, workspace):
+    long_url = "https://hooks.example.com/" + "/".join(["seg"] * 400)
+    assert staff_client.post(ADD, form(workspace, url=long_url)).status_code == 302
+    channel = NotificationChannel.objects.get()
+    assert decrypt(channel.url_ciphertext) == long_url and len(channel.url_shown) == 300

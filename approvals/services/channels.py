@@ -112,7 +112,10 @@ def channel_save(
                 if getattr(before, f) != getattr(channel, f)
             ]
         if url is not None:
-            channel.url_ciphertext, channel.url_shown = secret_box.encrypt(url.strip()), redact_url(url)
+            shown = redact_url(url)
+            limit = NotificationChannel._meta.get_field("url_shown").max_length
+            channel.url_ciphertext = secret_box.encrypt(url.strip())
+            channel.url_shown = shown if len(shown) <= limit else shown[: limit - 1] + "…"
         if secret is not None:
             channel.secret_ciphertext = secret_box.encrypt(secret)
         channel.save()
