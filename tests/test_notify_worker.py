@@ -6,21 +6,33 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 
 from approvals import tasks
 from approvals.models import OutboxMessage
 from registry_ui.celery import app
-from tests.factories import make_model, make_version, make_workspace
-from tests.fixtures_receivers import WEBHOOK_SECRET
+from tests.factories import make_event, make_model, make_version, make_workspace
+from tests.fixtures_receivers import WEBHOOK_SECRET, HecReceiver
 from tests.fixtures_worker import WorkerProcess, database_url, wait_for
 from tests.notify_helpers import approve_event, make_channel
 
+HEC_TOKEN = "hec-token-of-the-worker-test-0123456789"
+
 
 @pytest.fixture
-def notify_worker(transactional_db, tmp_path) -> Iterator[WorkerProcess]:
+def hec_receiver(settings) -> Iterator[HecReceiver]:
+    receiver = HecReceiver(HEC_TOKEN).start()
+    settings.AUDIT_STREAM_URL, settings.AUDIT_STREAM_TOKEN, settings.AUDIT_STREAM_BATCH = receiver.url, HEC_TOKEN, 1
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def notify_worker(transactional_db, tmp_path, settings) -> Iterator[WorkerProcess]:
     app.control.purge()
+    stream = {"AUDIT_STREAM_URL": settings.AUDIT_STREAM_URL, "AUDIT_STREAM_TOKEN": settings.AUDIT_STREAM_TOKEN}
     env = {
+        **stream,
+        "AUDIT_STREAM_BATCH": str(settings.AUDIT_STREAM_BATCH),
         **os.environ,
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -74,3 +86,15 @@ def test_a_task_the_broker_lost_is_found_by_the_sweep(notify_worker, version, we
         what=f"the swept delivery; worker log:\n{notify_worker.log[-3000:]}",
     )
     assert webhook_receiver.ids() == [row.message_id]
+
+
+def test_the_worker_streams_every_event_in_order_through_a_failure(hec_receiver, notify_worker):
+    hec_receiver.fail_requests = {2, 3}  # the second event's first two tries fail: the rest must wait
+    events = [make_event(actor="abe", action="token.created", payload={"n": n}) for n in range(5)]
+    wait_for(
+        lambda: not OutboxMessage.objects.filter(sink="http", state="pending").exists(),
+        timeout=60,
+        what="the audit stream",
+    )
+    assert hec_receiver.seqs() == [e.seq for e in events]  # in order, each once, nothing lost
+    assert hec_receiver.requests == len(events) + 2
