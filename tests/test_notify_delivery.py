@@ -108,7 +108,7 @@ def test_a_new_pending_version_found_by_sync_is_announced_and_others_are_not(ver
         payload={"versions": names, "new_model": False},
     )
     row = OutboxMessage.objects.get(channel=channel)
-    assert row.event_id == event.pk and row.details == {"versions": ["1.2.0"]}
+    assert row.event_id == event.pk and row.details == {"versions": ["1.2.0"], "count": 1}
     append_event(
         actor="PAI",
         action="pai.created",
@@ -263,3 +263,24 @@ def test_a_channel_failing_for_a_day_is_paused_and_staff_are_told(version, webho
     channel_resume(channel=channel, user=staff_user())
     deliver_until_done(channel)
     assert len(webhook_receiver.unique()) == 2
+
+
+def test_a_model_with_thousands_of_new_pending_versions_names_some_and_counts_all(version, webhook_receiver):
+    from approvals.services.notification_kinds import MAX_NAMED_VERSIONS
+    from tests.factories import make_versions
+
+    make_versions(version.model, MAX_NAMED_VERSIONS + 5)
+    names = list(version.model.versions.values_list("version_name", flat=True))
+    channel = make_channel(version.workspace, webhook_receiver.url, secret=WEBHOOK_SECRET, events=["version.pending"])
+    append_event(
+        actor="PAI",
+        action="pai.created",
+        workspace_id=version.workspace.workspace_id,
+        model_id=version.model.model_id,
+        model_name=version.model.name,
+        payload={"versions": names, "new_model": True},
+    )
+    channel_deliver(channel_id=channel.pk)
+    data = webhook_receiver.received[0]["payload"]["data"]
+    assert data["count"] == len(names) and len(data["versions"]) == MAX_NAMED_VERSIONS
+    assert data["text"].endswith("… in NLP") and data["url"].endswith("/models/model-qwen/")

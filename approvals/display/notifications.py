@@ -88,7 +88,8 @@ def message_for(event: Any, kind: str, details: dict[str, Any], *, workspace: st
         "workspace": workspace,
         "model": event.model_name or event.model_id,
         "version": event.version_name or ", ".join(versions),
-        "versions": ", ".join(versions[:DIGEST_LINES]) + ("…" if len(versions) > DIGEST_LINES else ""),
+        "versions": ", ".join(versions[:DIGEST_LINES])
+        + ("…" if details.get("count", len(versions)) > DIGEST_LINES else ""),
         "assignee": payload.get("assignee", ""),
         "text": _text_of(kind, payload),
     }

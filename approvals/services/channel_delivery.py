@@ -59,7 +59,11 @@ def _event_data(row: OutboxMessage, message: Message, workspace: Any) -> dict[st
             "workspace": {"id": workspace.workspace_id, "name": workspace.name},
             "model": {"id": event.model_id, "name": event.model_name},
             "version": event.version_name,
-            **({"versions": row.details["versions"]} if row.details.get("versions") else {}),
+            **(
+                {"versions": row.details["versions"], "count": row.details.get("count")}
+                if row.details.get("versions")
+                else {}
+            ),
             "audit": {"seq": event.seq, "action": event.action},
             "details": event.payload,
         },

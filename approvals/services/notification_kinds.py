@@ -29,6 +29,10 @@ ACTION_KINDS: dict[str, EventKind] = {
     "channel.test": EventKind.TEST,
 }
 
+# A first sync may find thousands of Pending versions in one model: a message names this many
+# and counts them all.
+MAX_NAMED_VERSIONS = 1000
+
 # What a staff member may tick on a channel (a test is sent on request, never subscribed to).
 SUBSCRIBABLE = [kind for kind in EventKind if kind != EventKind.TEST]
 
@@ -52,7 +56,8 @@ def notification_for(event: AuditEvent) -> Notification | None:
         pending = _pending_among(event, payload.get("versions") or [])
         if not pending:
             return None
-        return Notification(kind, frozenset({kind}), {"versions": pending})
+        details = {"versions": pending[:MAX_NAMED_VERSIONS], "count": len(pending)}
+        return Notification(kind, frozenset({kind}), details)
     if kind == EventKind.COMMENT and payload.get("mentions"):
         return Notification(kind, frozenset({EventKind.COMMENT, EventKind.MENTIONED}))
     return Notification(kind, frozenset({kind}))
