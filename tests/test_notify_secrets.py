@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.urls import reverse
 
 from approvals.errors import ApplicationError
-from approvals.models import NotificationChannel
+from approvals.models import AuditEvent, NotificationChannel
 from approvals.services import secret_box
 from approvals.services.channel_delivery import channel_deliver
 from approvals.services.destinations import redact_url, scrub, secret_pieces, url_refusal
@@ -112,3 +115,28 @@ def test_no_log_line_of_a_failing_delivery_carries_the_token(caplog, settings):
     assert "paused" in logged
     assert "lark-hook-token" not in logged and "lark-secret-value" not in logged
     assert "lark-hook-token" not in channel.paused_reason
+
+
+def test_rotate_notify_secrets_moves_every_channel_to_the_new_key(settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.NOTIFY_SECRETS_KEYS = [old]
+    version = make_version()
+    channel = make_channel(version.workspace, "https://hooks.example.com/x", secret=WEBHOOK_SECRET)
+    settings.NOTIFY_SECRETS_KEYS = [new, old]
+    call_command("rotate_notify_secrets", stdout=io.StringIO())
+    settings.NOTIFY_SECRETS_KEYS = [new]
+    channel.refresh_from_db()
+    assert secret_box.decrypt(channel.url_ciphertext) == "https://hooks.example.com/x"
+    assert secret_box.decrypt(channel.secret_ciphertext) == WEBHOOK_SECRET
+    assert AuditEvent.objects.get(action="channel.secrets_rotated").payload == {"channels": 1}
+
+
+def test_rotate_notify_secrets_with_a_key_missing_says_so():
+    version = make_version()
+    make_channel(version.workspace, "https://hooks.example.com/x", secret=WEBHOOK_SECRET)
+    with (
+        override_settings(NOTIFY_SECRETS_KEYS=[Fernet.generate_key().decode()]),
+        pytest.raises(CommandError) as refused,
+    ):
+        call_command("rotate_notify_secrets")
+    assert "cannot be decrypted" in str(refused.value)

@@ -250,3 +250,8 @@ def channel_paused(channel: Any, *, reason: str) -> AuditEvent:
 
 def channel_resumed(channel: Any, *, user: Any, client_ip: str | None = None) -> AuditEvent:
     return _about_channel(channel, actor=user.get_username(), action="channel.resumed", payload={}, client_ip=client_ip)
+
+
+def channel_secrets_rotated(*, by: str, channels: int) -> AuditEvent:
+    """channel.secrets_rotated: every channel's URL and secret encrypted again under the current key."""
+    return append_event(actor=by, action="channel.secrets_rotated", payload={"channels": channels})

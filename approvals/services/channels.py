@@ -147,3 +147,16 @@ def channel_delete(*, channel: NotificationChannel, user: Any, client_ip: str | 
     with transaction.atomic():
         audit_events.channel_deleted(channel, user=user, client_ip=client_ip)
         channel.delete()
+
+
+def channel_secrets_rotate(*, by: str) -> int:
+    """Encrypt every channel's URL and secret again under the current (first) key; returns how many."""
+    rotated = 0
+    with transaction.atomic():
+        for channel in NotificationChannel.objects.select_for_update().order_by("pk"):
+            channel.url_ciphertext = secret_box.rotate(channel.url_ciphertext)
+            channel.secret_ciphertext = secret_box.rotate(channel.secret_ciphertext)
+            channel.save(update_fields=["url_ciphertext", "secret_ciphertext"])
+            rotated += 1
+        audit_events.channel_secrets_rotated(by=by, channels=rotated)
+    return rotated

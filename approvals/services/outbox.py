@@ -29,8 +29,8 @@ AUDIT_KIND = "audit"
 HTTP_SINK, SYSLOG_SINK = "http", "syslog"
 
 
-def configured_sinks() -> list[str]:
-    """The audit stream sinks the settings name."""
+def stream_sinks() -> list[str]:
+    """The audit stream sinks the settings name (not the checkpoint sinks of services/audit_sinks.py)."""
     return [
         name
         for name, configured in ((HTTP_SINK, settings.AUDIT_STREAM_URL), (SYSLOG_SINK, settings.AUDIT_SYSLOG_ADDRESS))
@@ -60,7 +60,7 @@ def _channels_told(event: AuditEvent) -> tuple[list[NotificationChannel], str, d
 def enqueue_for(event: AuditEvent) -> int:
     """Write the outbox rows `event` causes; call inside its transaction. Returns how many."""
     channels, kind, details = _channels_told(event)
-    sinks = configured_sinks()
+    sinks = stream_sinks()
     rows = [OutboxMessage(event=event, seq=event.seq, channel=c, kind=kind, details=details) for c in channels]
     rows += [OutboxMessage(event=event, seq=event.seq, sink=sink, kind=AUDIT_KIND) for sink in sinks]
     if not rows:
@@ -92,6 +92,6 @@ def destinations_owed() -> tuple[list[int], list[str]]:
         .filter(pk__in=pending.filter(channel__isnull=False).values("channel_id"))
         .values_list("pk", flat=True)
     )
-    owed_sinks = set(pending.filter(sink__in=configured_sinks()).values_list("sink", flat=True).distinct())
+    owed_sinks = set(pending.filter(sink__in=stream_sinks()).values_list("sink", flat=True).distinct())
     busy = set(AuditStreamSink.objects.filter(name__in=owed_sinks).exclude(due).values_list("name", flat=True))
     return channel_ids, sorted(owed_sinks - busy)

@@ -1,8 +1,8 @@
 """Channel URLs and secrets, encrypted at rest with keys from the environment (NOTIFY_SECRETS_KEYS).
 
 Fernet tokens under a MultiFernet: the first key encrypts, every key decrypts, so a
-key is rotated by putting the new one first and re-saving the channels (or running
-`rotate`), then dropping the old one. A database dump alone reveals no robot token.
+key is rotated by putting the new one first and running `manage.py rotate_notify_secrets`,
+then dropping the old one. A database dump alone reveals no robot token.
 """
 
 from __future__ import annotations
@@ -51,4 +51,9 @@ def decrypt(token: str) -> str:
 
 def rotate(token: str) -> str:
     """The same secret under the current (first) key."""
-    return _box().rotate(token.encode("ascii")).decode("ascii") if token else ""
+    if not token:
+        return ""
+    try:
+        return _box().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken as exc:
+        raise ApplicationError(_("A channel secret cannot be decrypted with NOTIFY_SECRETS_KEYS.")) from exc
