@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import (
+    admin_channels,  # noqa: F401  (registers the notification channel admins)
     admin_policies,  # noqa: F401  (registers the policy, gate and waiver admins)
     admin_reviews,  # noqa: F401  (registers the comment and notification admins)
 )

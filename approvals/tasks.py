@@ -104,3 +104,38 @@ def send_email_digests() -> int:
     from approvals.services.mail import send_email_digests as send
 
     return send()
+
+
+@shared_task
+def deliver_channel(channel_id: int) -> int:
+    """Send a notification channel what it is owed; come back after the backoff when an attempt fails."""
+    from approvals.services.channel_delivery import channel_deliver
+
+    outcome = channel_deliver(channel_id=channel_id)
+    if outcome.retry_in is not None:
+        deliver_channel.apply_async((channel_id,), countdown=outcome.retry_in)
+    return outcome.sent
+
+
+@shared_task
+def deliver_audit_stream(sink: str) -> int:
+    """Send an audit stream sink its pending events in order; a failure blocks the rest until retried."""
+    from approvals.services.audit_stream import stream_deliver
+
+    outcome = stream_deliver(sink=sink)
+    if outcome.retry_in is not None:
+        deliver_audit_stream.apply_async((sink,), countdown=outcome.retry_in)
+    return outcome.sent
+
+
+@shared_task
+def sweep_outbox() -> int:
+    """Beat: queue every channel and sink still owed a message that is due (a lost task loses nothing)."""
+    from approvals.services.outbox import destinations_owed
+
+    channel_ids, sinks = destinations_owed()
+    for channel_id in channel_ids:
+        deliver_channel.delay(channel_id)
+    for sink in sinks:
+        deliver_audit_stream.delay(sink)
+    return len(channel_ids) + len(sinks)

@@ -258,6 +258,40 @@ CELERY_BEAT_SCHEDULE["write-audit-checkpoint"] = {
     "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
 }
 
+# Notifications (README "Notifications: channels") and the audit stream (README "Security").
+# Links in messages point at the dashboard's address as its people reach it.
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000")
+# Fernet keys (comma-separated, the first encrypts, all decrypt: rotation) for the channels'
+# URLs and secrets; without DEBUG, saving a channel refuses until one is set.
+NOTIFY_SECRETS_KEYS = env.list("NOTIFY_SECRETS_KEYS", default=[])
+if DEBUG and not NOTIFY_SECRETS_KEYS:
+    NOTIFY_SECRETS_KEYS = ["ZGVtby1ub3RpZnkta2V5LW5vdC1mb3ItcHJvZHVjdGk="]  # public demo key
+# Channel and sink URLs must be HTTPS unless their origin is listed here (a port of * means any),
+# e.g. "http://127.0.0.1:*" for the demo's and the tests' receivers on loopback.
+NOTIFY_ALLOWED_URLS = env.list("NOTIFY_ALLOWED_URLS", default=[])
+NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=10.0)
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=5.0)
+NOTIFY_RETRY_MAX_DELAY_SECONDS = env.int("NOTIFY_RETRY_MAX_DELAY_SECONDS", default=600)
+# A channel failing without a success this long is paused, and staff are told.
+NOTIFY_PAUSE_AFTER_SECONDS = env.int("NOTIFY_PAUSE_AFTER_SECONDS", default=24 * 60 * 60)
+# Deliveries wait this long after an event, so a burst gathers; more pending messages than
+# NOTIFY_DIGEST_THRESHOLD for one channel go as one digest (of at most NOTIFY_DIGEST_MAX).
+NOTIFY_COALESCE_SECONDS = env.float("NOTIFY_COALESCE_SECONDS", default=2.0)
+NOTIFY_DIGEST_THRESHOLD = env.int("NOTIFY_DIGEST_THRESHOLD", default=10)
+NOTIFY_DIGEST_MAX = env.int("NOTIFY_DIGEST_MAX", default=500)
+NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=120)
+# Every audit event also goes, in order, to these sinks: JSON over HTTPS (Splunk HEC or
+# Alibaba Cloud SLS web tracking) and/or syslog (RFC 5424, octet-counted, over TCP or TLS).
+AUDIT_STREAM_URL = env.str("AUDIT_STREAM_URL", default="")
+AUDIT_STREAM_FORMAT = env.str("AUDIT_STREAM_FORMAT", default="hec")
+AUDIT_STREAM_TOKEN = env.str("AUDIT_STREAM_TOKEN", default="")
+AUDIT_STREAM_SOURCE = env.str("AUDIT_STREAM_SOURCE", default="pai-model-review")
+AUDIT_STREAM_BATCH = env.int("AUDIT_STREAM_BATCH", default=100)
+AUDIT_SYSLOG_ADDRESS = env.str("AUDIT_SYSLOG_ADDRESS", default="")
+AUDIT_SYSLOG_TLS = env.bool("AUDIT_SYSLOG_TLS", default=False)
+AUDIT_SYSLOG_CA_FILE = env.str("AUDIT_SYSLOG_CA_FILE", default="")
+CELERY_BEAT_SCHEDULE["sweep-outbox"] = {"task": "approvals.tasks.sweep_outbox", "schedule": 30.0}
+
 # The interface in English and Simplified Chinese; LocaleMiddleware picks from the
 # language cookie (set by the switcher), then Accept-Language. The compiled .mo is
 # committed, so running needs no GNU gettext.

@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures_api",
     "tests.fixtures_audit",
     "tests.fixtures_oidc",
+    "tests.fixtures_receivers",
 ]
 
 # Under REQUIRE_SERVICES=1 (CI) a test that needs PostgreSQL or Redis fails

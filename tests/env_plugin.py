@@ -25,6 +25,10 @@ os.environ["DEBUG"] = "1"
 os.environ["DJANGO_SECRET_KEY"] = "test-only-" + secrets.token_urlsafe(40)
 # The emulators of the tests listen on loopback, each on a free port.
 os.environ["PAI_ALLOWED_ENDPOINTS"] = "http://127.0.0.1:*"
+# The notification channels' and audit stream's receivers of the tests listen on loopback too;
+# their secrets are encrypted with a key of this run.
+os.environ["NOTIFY_ALLOWED_URLS"] = "http://127.0.0.1:*,tcp://127.0.0.1:*"
+os.environ.setdefault("NOTIFY_SECRETS_KEYS", "dGVzdC1ub3RpZnkta2V5LTMyLWJ5dGVzLWxvbmchISE=")
 # Throttle counts in this process's memory, cleared between tests (tests/fixtures_api.py);
 # clearing a Redis cache would empty its whole database. tests/test_shared_limits.py uses Redis.
 os.environ["CACHE_URL"] = "locmemcache://"

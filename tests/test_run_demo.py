@@ -3,6 +3,7 @@ and who, serves the dashboard, and stops every process it started."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -39,10 +40,11 @@ def signed_in(base: str, username: str) -> requests.Session:
 
 
 def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanly(tmp_path):
-    web_port, pai_port, oidc_port = free_port(), free_port(), free_port()
+    web_port, pai_port, oidc_port, receiver_port = free_port(), free_port(), free_port(), free_port()
     # As `make run` starts it: DEBUG=1 and nothing else, so the demo key and the emulator's
     # address are the command's own doing.
     unset = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "PAI_ALLOWED_ENDPOINTS", "OIDC_ISSUER")
+    unset += ("NOTIFY_ALLOWED_URLS", "NOTIFY_SECRETS_KEYS")
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env |= {
         "DEBUG": "1",
@@ -54,7 +56,16 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     demo = subprocess.Popen(
-        [*manage, "run_demo", "--port", str(web_port), "--oidc-port", str(oidc_port)],
+        [
+            *manage,
+            "run_demo",
+            "--port",
+            str(web_port),
+            "--oidc-port",
+            str(oidc_port),
+            "--receiver-port",
+            str(receiver_port),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -96,6 +107,15 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
         me = sso.get(f"{base}/api/me/", timeout=10).json()
         assert me["username"] == "ana"
         assert {"workspace": "118493", "role": "approver", "source": "idp"} in me["memberships"]
+        # The first sync's new Pending versions reached the demo channel's receiver, signed.
+        log = tmp_path / "demo-webhooks.log"
+        assert f"every message it receives is logged to {log}" in text
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+            time.sleep(0.2)
+        first = json.loads(log.read_text().splitlines()[0])
+        assert first["signature_ok"] and not first["duplicate"] and first["id"].startswith("msg_")
+        assert first["type"] in ("digest", "version.pending")
     finally:
         # Ctrl-C in a terminal: SIGINT to every process of the foreground group.
         os.killpg(demo.pid, signal.SIGINT)
@@ -103,6 +123,6 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
     assert demo.returncode == 0, rest
     assert "Stopped everything it started. Goodbye." in rest
     assert "Traceback" not in rest and "CommandError" not in rest
-    for port in (web_port, pai_port, oidc_port):
+    for port in (web_port, pai_port, oidc_port, receiver_port):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served after stop"

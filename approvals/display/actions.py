@@ -44,6 +44,14 @@ ACTION_LABELS = {
     "session.ended": pgettext_lazy("audit action", "session ended"),
     "group_rule.created": pgettext_lazy("audit action", "group rule created"),
     "group_rule.deleted": pgettext_lazy("audit action", "group rule deleted"),
+    "sync.failed": pgettext_lazy("audit action", "sync failed"),
+    "channel.created": pgettext_lazy("audit action", "channel created"),
+    "channel.changed": pgettext_lazy("audit action", "channel changed"),
+    "channel.deleted": pgettext_lazy("audit action", "channel deleted"),
+    "channel.test": pgettext_lazy("audit action", "channel test sent"),
+    "channel.paused": pgettext_lazy("audit action", "channel paused"),
+    "channel.resumed": pgettext_lazy("audit action", "channel resumed"),
+    "channel.secrets_rotated": pgettext_lazy("audit action", "channel secrets rotated"),
 }
 
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 from approvals.models import AuditEvent
 from approvals.services.audit_keys import HmacKeys, current_hmac_keys, hmac_keys
 from approvals.services.inbox import notify_people
+from approvals.services.outbox import enqueue_for
 
 GENESIS_HASH = "0" * 64
 
@@ -114,6 +115,8 @@ def append_event(
         event.save()
         # The people it concerns are told in the same transaction (services/recipients.py says who).
         notify_people(event)
+        # The notifications and the audit stream it causes, in the same transaction (invariant 10).
+        enqueue_for(event)
     return event
 
 

@@ -283,3 +283,10 @@ def review_overdue(version: ModelVersion, *, due_at: Any) -> AuditEvent:
     """review.overdue: recorded once per version, by the beat, when its review time passed."""
     payload = {"due_at": due_at.isoformat()}
     return _about_version(version, actor=SYSTEM, action="review.overdue", payload=payload)
+
+
+def sync_failed(workspace: Workspace, *, error: str) -> AuditEvent:
+    """sync.failed: a workspace's sync stopped halfway; what it was doing and why."""
+    return append_event(
+        actor=SYSTEM, action="sync.failed", workspace_id=workspace.workspace_id, payload={"error": error}
+    )

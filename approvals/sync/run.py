@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from ..models import SYNC_STALE_AFTER, RegisteredModel, SyncState, Workspace
 from ..pai.client import PaiClient
 from ..pai.errors import PaiError, PaiRequestError
 from ..pai_clients import client_for
+from ..services import audit_events
 from . import fetch
 from .datasets import dataset_ids, name_datasets
 from .fetch import LIST_ORDER, Listing, fetch_page, list_all
@@ -185,6 +187,14 @@ def sync_workspace(
         result.ok, result.error = False, f"{where[0]}: {type(exc).__name__}: {exc}"
     result.seconds = time.monotonic() - clock
     _finish(workspace, result, timezone.now())
+    if not result.ok:
+        try:
+            with transaction.atomic():
+                # Audited, so the workspace's channels and the audit stream hear of it.
+                audit_events.sync_failed(workspace, error=result.error)
+        except Exception:
+            # The failure is on the workspace already; a database that is down cannot take the event.
+            logger.exception("sync of %s: the sync.failed event could not be written", workspace.workspace_id)
     if on_progress:
         on_progress(result)
     if result.skipped_gone_checks:

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from . import setup
+from . import notifications, setup
 from .processes import Cluster, free_port
 
 
@@ -55,7 +55,7 @@ def main(plan: Plan, *, database: str = "auto", seed: int = 7, keep_logs: bool =
     server = setup.choose_database(database)
     db_name = f"chaos_{os.getpid()}"
     database_url = setup.create_database(server, db_name) if server != "sqlite" else f"sqlite:///{tmp / 'chaos.db'}"
-    ports = {"redis": free_port(), "emulator": free_port(), "web": free_port()}
+    ports = {"redis": free_port(), "emulator": free_port(), "web": free_port(), "receiver": free_port()}
     env = setup.environment(
         tmp=tmp,
         database_url=database_url,
@@ -64,6 +64,7 @@ def main(plan: Plan, *, database: str = "auto", seed: int = 7, keep_logs: bool =
         lease=plan.lease,
         sync_every=plan.sync_every,
     )
+    env |= notifications.environment(ports["receiver"])
     os.environ.update(env)  # this process is a Django process of the run too (set-up, sweep, checks)
     (tmp / "var").mkdir()
     (tmp / "redis").mkdir()
@@ -99,7 +100,8 @@ def emulator_stats(emulator_url: str) -> dict[str, Any]:
 
 
 class Sweeper(threading.Thread):
-    """beat's sweep, at a pace a short run can wait for: every few seconds, versions owed a push for 15 s."""
+    """beat's sweeps, at a pace a short run can wait for: every few seconds, versions owed a push for 15 s,
+    and channels owed a notification."""
 
     def __init__(self, every: float = 4, older_than: float = 15) -> None:
         super().__init__(name="sweeper", daemon=True)
@@ -111,12 +113,17 @@ class Sweeper(threading.Thread):
     def run(self) -> None:
         from approvals import tasks
         from approvals.services import push
+        from approvals.services.outbox import destinations_owed
 
         while not self.stopping.wait(self.every):
             try:
                 for version_id in push.overdue_versions(older_than=self.older_than):
                     tasks.push_version.delay(version_id)
                     self.enqueued += 1
+                # And beat's outbox sweep: a delivery whose task a killed worker or Redis lost.
+                channel_ids, _sinks = destinations_owed()
+                for channel_id in channel_ids:
+                    tasks.deliver_channel.delay(channel_id)
             except Exception:  # a broker being restarted; the next round tries again
                 self.broker_errors += 1
             finally:

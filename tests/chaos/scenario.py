@@ -10,7 +10,7 @@ from typing import Any
 import django
 import requests
 
-from . import setup
+from . import notifications, setup
 from .processes import Cluster, Service, wait_until
 from .run import FAULTS, Deadline, Plan, Sweeper, emulator_stats, put_faults
 from .users import Api, Budget, Counters, Entry, User
@@ -37,7 +37,13 @@ class Scenario:
         self.database = "PostgreSQL" if database != "sqlite" else "SQLite"
         self.emulator_url = f"http://127.0.0.1:{ports['emulator']}"
         self.web_url = f"http://127.0.0.1:{ports['web']}"
-        self.events: dict[str, int] = {"worker_kills": 0, "redis_restarts": 0, "web_restarts": 0}
+        self.events: dict[str, int] = {
+            "worker_kills": 0,
+            "redis_restarts": 0,
+            "web_restarts": 0,
+            "receiver_restarts": 0,
+        }
+        self.receiver_log = tmp / "receiver.jsonl"
         # Processes that exited on their own, restarted as a supervisor (systemd, compose) would.
         self.exits: dict[str, int] = {}
         self.journal: list[Entry] = []
@@ -59,6 +65,7 @@ class Scenario:
         c = self.cluster
         c.emulator(self.ports["emulator"], self.tmp / "pai.json", self.seed).start()
         c.redis(self.ports["redis"], self.tmp / "redis").start()
+        notifications.receiver(c, self.ports["receiver"], self.receiver_log).start()
         self._sync_and_people()
         try:
             import gunicorn  # noqa: F401
@@ -83,6 +90,9 @@ class Scenario:
 
         for workspace_id in WORKSPACES:
             workspace, _ = Workspace.objects.get_or_create(workspace_id=workspace_id, defaults={"name": workspace_id})
+            if workspace_id == WORKSPACES[0]:
+                # Before the sync: its new Pending versions are the first notifications (a digest).
+                self.channel_id = notifications.configure_channel(workspace, self.ports["receiver"]).pk
             # The harness tests delivery, not the approval policy: every field stays editable once decided,
             # as before policies, so edits after a decision still travel the pipeline (tests/test_policies.py
             # covers the freeze).
@@ -140,11 +150,12 @@ class Scenario:
         plan: list[tuple[float, Any]] = [(0.1 + 0.75 * i / kills, self._kill_worker) for i in range(kills)]
         plan.append((0.45, self._restart_redis))
         plan.append((0.7, self._restart_web))
+        plan += [(0.3, self._restart_receiver), (0.6, self._restart_receiver)]
         plan += [(0.2 + 0.6 * i / self.plan.console_edits, self._console_edit) for i in range(self.plan.console_edits)]
         return sorted(plan, key=lambda item: item[0])
 
     def _supervise(self) -> None:
-        for name in ("web", "worker-1", "worker-2", "beat"):
+        for name in ("web", "worker-1", "worker-2", "beat", "receiver"):
             service = self.cluster.services[name]
             if not service.alive:
                 self.exits[name] = self.exits.get(name, 0) + 1
@@ -165,6 +176,10 @@ class Scenario:
     def _restart_redis(self) -> None:
         self._restart(self.cluster.services["redis"], 2)
         self.events["redis_restarts"] += 1
+
+    def _restart_receiver(self) -> None:
+        self._restart(self.cluster.services["receiver"], 3)
+        self.events["receiver_restarts"] += 1
 
     def _restart_web(self) -> None:
         self._restart(self.cluster.services["web"], 1)
@@ -214,7 +229,7 @@ class Scenario:
                 services.version_resolve_conflict(version_id=version.pk, user=self.console, keep=keep)
             waiting = unsettled(self.pks)
             conflicts = ModelVersion.objects.filter(pk__in=self.console_pks, push_state=PushState.CONFLICT).exists()
-            if not waiting and not conflicts:
+            if not waiting and not conflicts and not notifications.pending(self.channel_id):
                 return time.monotonic() - settle_started
             time.sleep(0.5)
 
@@ -245,12 +260,14 @@ class Scenario:
         found = check(
             pks=self.pks, initial=self.initial, journal=self.journal, client=client_for(), console_pks=self.console_pks
         )
+        notifications.check(self.channel_id, self.receiver_log, found)
         return report(self, found, stats, load_seconds, converge_seconds, sweeper)
 
     def _print_stuck(self) -> None:
         try:
             from .checks import unsettled
 
+            print(f"  notifications still pending: {notifications.pending(self.channel_id)}")
             for v in unsettled(self.pks)[:20]:
                 print(f"  stuck: {v.model.model_id} {v.version_name} {v.push_state} r{v.pushed_revision}/r{v.revision}")
         except Exception as exc:  # the database may be what broke

@@ -16,13 +16,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from approvals.management.commands.create_demo_users import DEMO_USERS, DEMO_WORKSPACE_NAMES, demo_password, demo_role
-from approvals.models import Workspace
+from approvals.models import NotificationChannel, Workspace
+from approvals.services.channels import channel_save
+from approvals.services.notification_kinds import SUBSCRIBABLE
 
 ROOT = Path(settings.BASE_DIR)
+# The demo channel's signing secret: public, like every demo key.
+DEMO_WEBHOOK_SECRET = "whsec_ZGVtby13ZWJob29rLXNlY3JldC1ub3QtZm9yLXByb2Q="  # noqa: S105
+DEMO_CHANNEL = "Demo webhook receiver"
 
 # The demo provider's people (oidc-provider-mock): their groups give their roles at sign-in
 # through OIDC_GROUP_ROLES' default patterns, `pai-<WorkspaceId>-<role>` and `pai-all-<role>`.
@@ -70,6 +76,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="The dashboard's address.")
         parser.add_argument("--port", type=int, default=8000, help="The dashboard's port.")
         parser.add_argument("--oidc-port", type=int, default=9400, help="The demo identity provider's port.")
+        parser.add_argument("--receiver-port", type=int, default=8790, help="The demo webhook receiver's port.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
@@ -99,6 +106,7 @@ class Command(BaseCommand):
             if sso_demo:
                 children.append(self._start_sso_demo(options["oidc_port"], var))
             call_command("create_demo_users", stdout=open(var / "demo-users.log", "w"))  # noqa: SIM115
+            receiver_log = self._start_receiver(options["receiver_port"], var, children, f"http://{host}:{port}")
             self.stdout.write("Syncing PAI into the dashboard …")
             # The progress bar says enough; one log line per PAI request would bury it.
             logging.getLogger("approvals").setLevel(logging.WARNING)
@@ -108,7 +116,7 @@ class Command(BaseCommand):
             web = self._spawn([python, "manage.py", "runserver", f"{host}:{port}", "--noreload"], var / "web.log")
             children.append(web)
             wait_for_port(host, port, "The dashboard", web)
-            self._banner(f"http://{host}:{port}/", using_emulator, sso_demo)
+            self._banner(f"http://{host}:{port}/", using_emulator, sso_demo, receiver_log)
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             broken = next(child for child in children if child.poll() is not None)
@@ -144,6 +152,30 @@ class Command(BaseCommand):
         os.environ.update({"OIDC_ISSUER": issuer, "OIDC_PROVIDER_NAME": "Demo SSO", **SSO_DEMO_CLIENT})
         return provider
 
+    def _start_receiver(self, port: int, var: Path, children: list[subprocess.Popen], dashboard: str) -> Path:
+        """A local receiver that checks signatures and logs messages, and the first workspace's channel to it."""
+        if port_open("127.0.0.1", port):
+            raise CommandError(f"Port {port} is taken; pass --receiver-port.")
+        log = var / "demo-webhooks.log"
+        url = f"http://127.0.0.1:{port}/hooks/review"
+        command = [sys.executable, "manage.py", "demo_webhook_receiver", "--port", str(port), "--log", str(log)]
+        receiver = self._spawn([*command, "--secret", DEMO_WEBHOOK_SECRET], var / "demo-receiver.log")
+        children.append(receiver)
+        wait_for_port("127.0.0.1", port, "The demo webhook receiver", receiver)
+        # This process (the first sync), and the worker and dashboard it starts next, may send there.
+        allowed = [*settings.NOTIFY_ALLOWED_URLS, f"http://127.0.0.1:{port}"]
+        settings.NOTIFY_ALLOWED_URLS, settings.DASHBOARD_URL = allowed, dashboard
+        os.environ["NOTIFY_ALLOWED_URLS"], os.environ["DASHBOARD_URL"] = ",".join(allowed), dashboard
+        workspace = Workspace.objects.order_by("pk").first()
+        if workspace is not None:
+            channel = NotificationChannel.objects.filter(workspace=workspace, name=DEMO_CHANNEL).first()
+            channel = channel or NotificationChannel(workspace=workspace, name=DEMO_CHANNEL, channel_type="webhook")
+            channel.events = [kind.value for kind in SUBSCRIBABLE]
+            channel.enabled, channel.paused_at = True, None
+            admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+            channel_save(channel=channel, url=url, secret=DEMO_WEBHOOK_SECRET, user=admin)
+        return log
+
     @staticmethod
     def _allow_endpoint(endpoint: str) -> None:
         """The emulator this command started may receive signed requests: here (the first sync)
@@ -163,7 +195,7 @@ class Command(BaseCommand):
             # order; children that got it too would die first and look like a crash.
             return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
-    def _banner(self, url: str, using_emulator: bool, sso_demo: bool) -> None:
+    def _banner(self, url: str, using_emulator: bool, sso_demo: bool, receiver_log: Path) -> None:
         lines = ["", f"The dashboard is at {url}", "", "Demo logins (user / password / role):"]
         for username in DEMO_USERS:
             lines.append(f"  {username:<16} {demo_password(username):<28} {demo_role(username)}")
@@ -185,7 +217,13 @@ class Command(BaseCommand):
                 f"{settings.EMULATOR_ACCESS_KEY_SECRET})",
             ]
         lines += [
-            "Logs: var/web.log, var/worker.log, var/beat.log, var/emulator.log, var/oidc-provider.log",
+            "",
+            f'Notifications: the first workspace\'s channel "{DEMO_CHANNEL}" posts signed webhooks to a local',
+            f"receiver; every message it receives is logged to {receiver_log}",
+        ]
+        lines += [
+            "Logs: var/web.log, var/worker.log, var/beat.log, var/emulator.log, var/oidc-provider.log,",
+            "      var/demo-receiver.log",
             "Press Ctrl-C to stop.",
             "",
         ]
