@@ -58,7 +58,10 @@ def test_changes_requested_then_fixed_then_approved_with_each_person_told(
     page.goto(path)
     page.get_by_role("link", name="Approve…").click()
     page.get_by_role("button", name="Approve this version").click()
-    expect(page.get_by_text("Approved. Pushing to PAI…")).to_be_visible()
+    expect(page.get_by_text("Pushing to PAI…", exact=False)).to_be_visible()
+    expect(
+        page.get_by_text(f"Approved {pending_version.model.name} {pending_version.version_name}.", exact=False)
+    ).to_be_visible()
 
     actions = list(
         AuditEvent.objects.filter(version_name=pending_version.version_name, actor__in=["edna", "rita"])
