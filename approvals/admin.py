@@ -18,6 +18,7 @@ from . import (
     admin_policies,  # noqa: F401  (registers the policy, gate and waiver admins)
     admin_reviews,  # noqa: F401  (registers the comment and notification admins)
 )
+from .admin_base import ReadOnlyAdmin
 from .models import AuditEvent, GroupRoleRule, IdentityLink, Membership, ModelVersion, RegisteredModel, Workspace
 from .services.group_roles import group_rule_create, group_rule_delete
 from .services.memberships import membership_grant, membership_revoke
@@ -43,19 +44,6 @@ class WorkspaceAdmin(admin.ModelAdmin):
         for workspace in queryset:
             sync_request(user=request.user, workspace_id=workspace.workspace_id, client_ip=client_ip(request))
         self.message_user(request, f"Sync queued for {queryset.count()} workspace(s).", messages.SUCCESS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown, never written: no add, no change form that saves, no delete (nor its bulk action)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(RegisteredModel)

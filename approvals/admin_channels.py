@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .admin_base import ReadOnlyAdmin
 from .errors import ApplicationError
 from .models import AuditStreamSink, DeliveryAttempt, NotificationChannel
 from .services.channels import channel_delete, channel_problems, channel_resume, channel_save, channel_test_request
@@ -158,19 +159,8 @@ class NotificationChannelAdmin(admin.ModelAdmin):
         self.message_user(request, _("Delivery resumed."), messages.SUCCESS)
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(DeliveryAttempt)
-class DeliveryAttemptAdmin(ReadOnly):
+class DeliveryAttemptAdmin(ReadOnlyAdmin):
     """Every attempt, for channels and the audit stream alike."""
 
     list_display = ("at", "channel", "sink", "message_id", "messages", "ok", "status_code", "duration_ms", "error")
@@ -179,5 +169,5 @@ class DeliveryAttemptAdmin(ReadOnly):
 
 
 @admin.register(AuditStreamSink)
-class AuditStreamSinkAdmin(ReadOnly):
+class AuditStreamSinkAdmin(ReadOnlyAdmin):
     list_display = ("name", "consecutive_failures", "failing_since", "next_attempt_at", "last_error")
