@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -116,6 +117,34 @@ def test_run_demo_serves_the_synced_dashboard_prints_the_logins_and_stops_cleanl
         first = json.loads(log.read_text().splitlines()[0])
         assert first["signature_ok"] and not first["duplicate"] and first["id"].startswith("msg_")
         assert first["type"] in ("digest", "version.pending")
+
+        # The review journey's start, as the banner says: a new Pending version in the emulator, and a sync
+        # the demo's worker runs, whose message reaches the receiver's log.
+        model = re.search(r"manage\.py pai_emulator_add_version --model (\S+) --sync", text).group(1)
+        added = subprocess.run(
+            [*manage, "pai_emulator_add_version", "--model", model, "--sync"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        name = re.search(r"Added version (\S+) \(Pending\)", added.stdout).group(1)
+        assert f"{log}" in text and "/_emulator/versions" in text
+
+        def announced() -> dict | None:
+            for line in log.read_text().splitlines():
+                entry = json.loads(line)
+                if entry["type"] == "version.pending" and f"{model} {name}" in (entry["text"] or ""):
+                    return entry
+            return None
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and announced() is None:
+            time.sleep(0.2)
+        entry = announced()
+        assert entry is not None, log.read_text()[-2000:]
+        assert entry["signature_ok"] and not entry["duplicate"]
     finally:
         # Ctrl-C in a terminal: SIGINT to every process of the foreground group.
         os.killpg(demo.pid, signal.SIGINT)

@@ -53,6 +53,7 @@ NOTIFICATION_KIND_LABELS = {
     "push_failed": pgettext_lazy("notification kind", "Your change failed to reach PAI"),
     "push_conflict": pgettext_lazy("notification kind", "Your change conflicts with one made in PAI"),
     "overdue": pgettext_lazy("notification kind", "A review is overdue"),
+    "sync_failed": pgettext_lazy("notification kind", "A sync of PAI failed"),
 }
 
 

@@ -26,6 +26,8 @@ def _where(event: AuditEvent) -> str:
 def headline(kind: str, event: AuditEvent) -> str:
     """One sentence: who did what where."""
     payload: dict[str, Any] = event.payload if isinstance(event.payload, dict) else {}
+    if kind == NotificationKind.SYNC_FAILED:
+        return _("The sync of workspace %(workspace)s from PAI failed.") % {"workspace": event.workspace_id}
     values = {"who": event.actor, "where": _where(event)}
     if kind == NotificationKind.NEW_PENDING:
         names = payload.get("versions") or []
@@ -57,6 +59,6 @@ def detail(kind: str, event: AuditEvent) -> str:
         return str(payload.get("reason") or "")
     if kind == NotificationKind.OVERDUE:
         return _("It was due at %(due)s.") % {"due": payload.get("due_at", "")}
-    if kind in (NotificationKind.PUSH_FAILED, NotificationKind.PUSH_CONFLICT):
+    if kind in (NotificationKind.PUSH_FAILED, NotificationKind.PUSH_CONFLICT, NotificationKind.SYNC_FAILED):
         return str(payload.get("error") or payload.get("message") or "")
     return ""

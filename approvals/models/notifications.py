@@ -23,6 +23,7 @@ class NotificationKind(models.TextChoices):
     PUSH_FAILED = "push_failed", "push failed"
     PUSH_CONFLICT = "push_conflict", "push conflict"
     OVERDUE = "overdue", "review overdue"
+    SYNC_FAILED = "sync_failed", "a sync failed"
 
 
 class EmailChoice(models.TextChoices):

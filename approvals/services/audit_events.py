@@ -148,10 +148,10 @@ def token_revoked_by_system(*, user: Any, name: str, prefix: str, reason: str) -
     return append_event(actor=SYSTEM, action="token.revoked", payload=payload)
 
 
-def sync_requested(*, user: Any, workspace: Workspace, client_ip: str | None = None) -> AuditEvent:
-    return append_event(
-        actor=user.get_username(), action="sync.requested", workspace_id=workspace.workspace_id, client_ip=client_ip
-    )
+def sync_requested(*, user: Any, workspace: Workspace, client_ip: str | None = None, by: str = "") -> AuditEvent:
+    """sync.requested by a person, or (`by`, user None) by a command such as manage.py pai_emulator_add_version."""
+    actor = by or user.get_username()
+    return append_event(actor=actor, action="sync.requested", workspace_id=workspace.workspace_id, client_ip=client_ip)
 
 
 def membership_changed(membership: Any, *, granted: bool, by: str, client_ip: str | None = None) -> AuditEvent:

@@ -44,6 +44,7 @@ DEFAULT_EMAIL = {
     NotificationKind.PUSH_FAILED: EmailChoice.IMMEDIATE,
     NotificationKind.PUSH_CONFLICT: EmailChoice.IMMEDIATE,
     NotificationKind.OVERDUE: EmailChoice.IMMEDIATE,
+    NotificationKind.SYNC_FAILED: EmailChoice.IMMEDIATE,
 }
 STATE_OF_CHOICE = {
     EmailChoice.IMMEDIATE: EmailState.PENDING,

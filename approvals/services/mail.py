@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from approvals.display.notifications import detail, headline
-from approvals.models import EmailState, Notification, PersonSettings
+from approvals.models import EmailState, Notification, NotificationKind, PersonSettings
 from approvals.selectors.reviews import retracted_comment_ids
 
 logger = logging.getLogger(__name__)
@@ -32,8 +32,11 @@ MAIL_ERRORS = (smtplib.SMTPException, OSError)
 
 
 def notification_path(notification: Notification) -> str:
-    """The page the notification is about: its version's, or its model's (a sync's many new versions)."""
+    """The page the notification is about: its version's, or its model's (a sync's many new versions);
+    for a failed sync the queue, whose sync states show the error."""
     event = notification.event
+    if notification.kind == NotificationKind.SYNC_FAILED:
+        return reverse("home")
     if event.version_name:
         return reverse("version_detail", args=[event.model_id, event.version_name])
     if event.model_id:

@@ -1,7 +1,8 @@
 """Who is told of an audit event, and as what kind of notification (README "Notifications for people").
 
 One rule for every action: only active members of the event's workspace, never the actor,
-each person once (a mention outranks a plain comment). A fixed number of queries per event;
+each person once (a mention outranks a plain comment). One addition: a failed sync also tells
+active staff, who configure workspaces and start syncs, members or not. A fixed number of queries per event;
 actions nobody is told of cost none.
 """
 
@@ -20,7 +21,7 @@ from approvals.models import (
     RegisteredModel,
     Workspace,
 )
-from approvals.permissions import APPROVER
+from approvals.permissions import APPROVER, EDITOR
 from approvals.selectors.people import member_pks, members
 
 KIND_OF_ACTION = {
@@ -35,6 +36,7 @@ KIND_OF_ACTION = {
     "push.failed": NotificationKind.PUSH_FAILED,
     "push.conflict": NotificationKind.PUSH_CONFLICT,
     "review.overdue": NotificationKind.OVERDUE,
+    "sync.failed": NotificationKind.SYNC_FAILED,
 }
 AUTHORING = (ChangeKind.EDIT, ChangeKind.RESOLUTION)
 
@@ -87,7 +89,8 @@ def _about_version(event: AuditEvent, version: ModelVersion) -> dict[int, str]:
     if action == "review.assigned":
         people = _pks_named(payload.get("assignee") or "")
     elif action == "review.changes_requested":
-        people = _editors(version)
+        # A version nobody edited here yet (a new one from PAI) asks the workspace's editors.
+        people = _editors(version) or set(members(version.workspace, role=EDITOR).values_list("pk", flat=True))
     elif action == "review.ready":
         people = _pks_named(payload.get("requested_by") or "")
     elif action in ("version.approved", "version.rejected", "version.approvals_dismissed"):
@@ -107,12 +110,25 @@ def _about_version(event: AuditEvent, version: ModelVersion) -> dict[int, str]:
     return dict.fromkeys(people, kind)
 
 
+def _sync_failed(event: AuditEvent) -> tuple[Workspace | None, dict[int, str], set[int]]:
+    """The workspace's approvers, and active staff (members or not)."""
+    workspace = Workspace.objects.filter(workspace_id=event.workspace_id).first()
+    if workspace is None:
+        return None, {}, set()
+    approvers = set(members(workspace, role=APPROVER).values_list("pk", flat=True))
+    staff = set(get_user_model().objects.filter(is_staff=True, is_active=True).values_list("pk", flat=True))
+    return workspace, dict.fromkeys(approvers | staff, NotificationKind.SYNC_FAILED), staff
+
+
 def recipients_of(event: AuditEvent) -> dict[int, str]:
     """{user pk: NotificationKind} for the event; empty when nobody is told."""
     if event.action not in KIND_OF_ACTION or not isinstance(event.payload, dict):
         return {}
+    staff: set[int] = set()
     if event.action == "pai.created":
         workspace, told = _new_pending(event)
+    elif event.action == "sync.failed":
+        workspace, told, staff = _sync_failed(event)
     else:
         version = _version_of(event)
         if version is None:
@@ -124,5 +140,5 @@ def recipients_of(event: AuditEvent) -> dict[int, str]:
         told.pop(pk, None)
     if not told or workspace is None:
         return {}
-    allowed = member_pks(workspace, told)
+    allowed = member_pks(workspace, told) | staff
     return {pk: kind for pk, kind in told.items() if pk in allowed}

@@ -14,8 +14,8 @@ from approvals.services import audit_events
 from approvals.sync import ensure_configured_workspaces
 
 
-def sync_request(*, user: Any, workspace_id: str = "", client_ip: str | None = None) -> list[Workspace]:
-    """Queue a sync of one workspace, or of all; returns the workspaces to watch."""
+def sync_request(*, user: Any, workspace_id: str = "", client_ip: str | None = None, by: str = "") -> list[Workspace]:
+    """Queue a sync of one workspace, or of all; returns the workspaces to watch (`by`: a command's name)."""
     ensure_configured_workspaces()
     queryset = Workspace.objects.order_by("pk")
     if workspace_id:
@@ -27,7 +27,7 @@ def sync_request(*, user: Any, workspace_id: str = "", client_ip: str | None = N
         raise ApplicationError(_("No workspace is configured; add one in the admin or PAI_WORKSPACE_IDS."))
     with transaction.atomic():
         for workspace in workspaces:
-            audit_events.sync_requested(user=user, workspace=workspace, client_ip=client_ip)
+            audit_events.sync_requested(user=user, workspace=workspace, client_ip=client_ip, by=by)
             # robust: a broker that is down loses this request only; the beat syncs anyway.
             transaction.on_commit(lambda pk=workspace.pk: tasks.sync_workspace_task.delay(pk), robust=True)
     return workspaces

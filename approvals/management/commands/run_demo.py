@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from approvals.management.commands.create_demo_users import DEMO_USERS, DEMO_WORKSPACE_NAMES, demo_password, demo_role
-from approvals.models import NotificationChannel, Workspace
+from approvals.models import NotificationChannel, RegisteredModel, Workspace
 from approvals.services.channels import channel_save
 from approvals.services.notification_kinds import SUBSCRIBABLE
 
@@ -195,6 +195,23 @@ class Command(BaseCommand):
             # order; children that got it too would die first and look like a crash.
             return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
+    @staticmethod
+    def _journey_lines(receiver_log: Path) -> list[str]:
+        """How to make a new Pending version appear in the emulator while this runs (README "Try a review")."""
+        workspace = Workspace.objects.order_by("pk").first()
+        model = RegisteredModel.objects.filter(workspace=workspace).order_by("name").first() if workspace else None
+        if model is None:
+            return []
+        return [
+            "",
+            f"Try a review: a new Pending version of {model.name} (workspace {workspace.workspace_id}) in the",
+            "emulator, and a sync that finds it, from another terminal:",
+            f"  DEBUG=1 .venv/bin/python manage.py pai_emulator_add_version --model {model.name} --sync",
+            f'(or POST {{"Model": "{model.name}"}} to {settings.PAI_ENDPOINT}/_emulator/versions and wait for',
+            "beat's sync). Its reviewers are told in their Inbox, by mail (var/worker.log), and the receiver",
+            f"logs the signed message to {receiver_log}.",
+        ]
+
     def _banner(self, url: str, using_emulator: bool, sso_demo: bool, receiver_log: Path) -> None:
         lines = ["", f"The dashboard is at {url}", "", "Demo logins (user / password / role):"]
         for username in DEMO_USERS:
@@ -221,6 +238,8 @@ class Command(BaseCommand):
             f'Notifications: the first workspace\'s channel "{DEMO_CHANNEL}" posts signed webhooks to a local',
             f"receiver; every message it receives is logged to {receiver_log}",
         ]
+        if using_emulator:
+            lines += self._journey_lines(receiver_log)
         lines += [
             "Logs: var/web.log, var/worker.log, var/beat.log, var/emulator.log, var/oidc-provider.log,",
             "      var/demo-receiver.log",

@@ -1,6 +1,7 @@
 """The emulator server: PAI's model-registry operations, GetDataset, and control endpoints.
 
-Control endpoints (/_emulator/faults, /_emulator/rate-limit, /_emulator/stats) need
+Control endpoints (/_emulator/faults, /_emulator/rate-limit, /_emulator/stats, and
+POST /_emulator/versions, which registers a new version as a training job would) need
 no signature, so the server must only ever listen on loopback.
 """
 
@@ -208,6 +209,8 @@ class EmulatorServer:
         if raw_path == "/_emulator/stats" and method == "DELETE":
             self.injector.reset_stats()
             return self.injector.stats()
-        if raw_path in ("/_emulator/faults", "/_emulator/rate-limit", "/_emulator/stats"):
+        if raw_path == "/_emulator/versions" and method == "POST":
+            return {"Version": self.store.add_version(parse_json(body))}
+        if raw_path in ("/_emulator/faults", "/_emulator/rate-limit", "/_emulator/stats", "/_emulator/versions"):
             raise ApiError(405, "UnsupportedHTTPMethod", f"Method {method} is not allowed on {raw_path}.")
         raise ApiError(404, "InvalidAction.NotFound", f"No control endpoint {raw_path[:80]}.")

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from approvals.pai import fields, labels
 
-from . import listing
+from . import additions, listing
 from .durable import atomic_write
 from .errors import ApiError, invalid_parameter
 
@@ -211,6 +211,21 @@ class Store:
             updated.update({f: body[f] for f in fields.UPDATABLE_FIELDS if f in body})
             generation = self._store_version(model_id, updated)
         self.wait_durable(generation)
+
+    def add_version(self, body: Any) -> dict[str, Any]:
+        """POST /_emulator/versions: a new version of the model the body names (additions.py)."""
+        ref = additions.model_ref(body)
+        with self._lock:
+            model = self._models.get(ref) or next((m for m in self._models.values() if m["ModelName"] == ref), None)
+            if model is None:
+                raise ApiError(404, "ModelNotFound", f"No model has the ModelId or ModelName {ref!r}.")
+            mid, versions = model["ModelId"], self._versions[model["ModelId"]]
+            latest = versions.get(self._latest.get(mid, ""))
+            version = additions.new_version(body, latest=latest, names=set(versions), model_id=mid, now=self._tick())
+            generation = self._store_version(mid, version)
+            self._latest[mid] = version["VersionName"]
+        self.wait_durable(generation)
+        return {"ModelId": mid, "ModelName": model["ModelName"], "WorkspaceId": model.get("WorkspaceId"), **version}
 
     def create_labels(self, model_id: str, version_name: str, body: Any) -> None:
         """Set each label given: a new key is added, an existing key gets the new value."""
