@@ -15,6 +15,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from approvals.errors import ApplicationError
 from approvals.models import (
@@ -31,6 +33,7 @@ from approvals.services.reviews import review_request_changes
 from tests.fixtures_receivers import WEBHOOK_SECRET
 from tests.test_review_doors import API, HOME, api, state, web
 from tests.test_review_doors import world as world  # the fixture
+from tests.test_security_fuzz import FUZZ, json_values, junk
 
 pytestmark = pytest.mark.django_db
 
@@ -383,3 +386,45 @@ def test_endpoints_that_take_no_body_ignore_a_deep_or_huge_one_and_answer_as_wit
     assert (answer.status_code, answer.json()["code"]) == (plain.status_code, plain.json()["code"])
     assert answer.status_code in (400, 404)
     assert state(world) == before
+
+
+# --- anything at all: never a 500, and a refusal changes nothing -----------------------------------------------
+
+
+def settled(response, before: dict[str, Any], world) -> None:
+    assert response.status_code < 500, response.content[:500]
+    if response.status_code not in (200, 201, 302):
+        assert state(world) == before, "a refused request changed something"
+
+
+@FUZZ
+@given(text=junk, reason=junk, assignee=junk, mode=junk, language=junk)
+def test_the_review_forms_never_fail_and_a_refusal_changes_nothing(world, text, reason, assignee, mode, language):
+    posts = [
+        ("editor", f"{HOME}/comments/", {"text": text}),
+        ("approver", f"{HOME}/request-changes/", {"reason": reason}),
+        ("approver", f"{HOME}/assign/", {"assignee": assignee}),
+        ("editor", reverse("notification_preferences"), {**ALL_OFF, "email_comment": mode, "language": language}),
+    ]
+    for who, url, data in posts:
+        before = state(world)
+        settled(web(world, who).post(url, data), before, world)
+
+
+@FUZZ
+@given(
+    text=json_values, reason=json_values, assignee=json_values, extra=st.dictionaries(st.text(max_size=8), json_values)
+)
+def test_the_review_api_never_fails_and_a_refusal_changes_nothing(world, text, reason, assignee, extra):
+    calls = [
+        ("editor", "post", f"{API}/comments/", {"text": text, **extra}),
+        ("approver", "post", f"{API}/changes-requested", {"reason": reason}),
+        ("approver", "put", f"{API}/assignment", {"assignee": assignee}),
+        ("approver", "put", f"{API}/assignment", extra),
+    ]
+    for who, method, url, body in calls:
+        before = state(world)
+        response = getattr(api(world, who), method)(url, json.dumps(body), content_type="application/json")
+        settled(response, before, world)
+        if response.status_code >= 400:
+            assert response.json()["message"]

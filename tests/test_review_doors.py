@@ -51,7 +51,8 @@ PEOPLE = {
     "anonymous": (None, None),
 }
 WHO = list(PEOPLE)
-DOORS = ("web", "api")
+# The API with a token, and with the browser's session (the API takes both).
+DOORS = ("web", "api", "api-session")
 HOME = "/models/m-home/versions/1.0.0"
 API = "/api/models/m-home/versions/1.0.0"
 
@@ -88,9 +89,13 @@ def web(world, who: str) -> Client:
     return client
 
 
-def api(world, who: str) -> APIClient:
+def api(world, who: str, door: str = "api") -> APIClient:
     client = APIClient()
-    if who != "anonymous":
+    if who == "anonymous":
+        return client
+    if door == "api-session":
+        client.force_login(world["users"][who])
+    else:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['tokens'][who]}")
     return client
 
@@ -125,7 +130,7 @@ def expected(who: str, roles: tuple[str, ...]) -> str:
 
 def assert_refused(response, door: str, outcome: str) -> None:
     if outcome == "sign in":
-        if door == "api":
+        if door != "web":
             assert response.status_code == 401, response.content
         else:
             assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -157,7 +162,7 @@ def test_adding_a_comment(world, door, who):
     if door == "web":
         response = web(world, who).post(f"{HOME}/comments/", {"text": text})
     else:
-        response = api(world, who).post(f"{API}/comments/", {"text": text}, format="json")
+        response = api(world, who, door).post(f"{API}/comments/", {"text": text}, format="json")
 
     outcome = expected(who, ("editor", "approver"))
     if outcome != "ok":
@@ -183,7 +188,7 @@ def test_retracting_the_approvers_comment(world, door, who):
         client = web(world, who)
         response = client.post(f"{HOME}/comments/{comment.pk}/retract/")
     else:
-        response = api(world, who).post(f"{API}/comments/{comment.pk}/retract", format="json")
+        response = api(world, who, door).post(f"{API}/comments/{comment.pk}/retract", format="json")
 
     outcome = expected(who, ("editor", "approver"))
     if who == "approver":
@@ -213,7 +218,7 @@ def test_requesting_changes(world, door, who):
     if door == "web":
         response = web(world, who).post(f"{HOME}/request-changes/", {"reason": "add the test set"})
     else:
-        response = api(world, who).post(f"{API}/changes-requested", {"reason": "add the test set"}, format="json")
+        response = api(world, who, door).post(f"{API}/changes-requested", {"reason": "add the test set"}, format="json")
 
     outcome = expected(who, ("approver",))
     if outcome != "ok":
@@ -242,7 +247,7 @@ def test_marking_ready_again_by_an_edit(world, door, who):
             data = {**initial_data(client, world["version"]), "VersionDescription": "fixed", "confirm": "1"}
         response = client.post(f"{HOME}/edit/", data)
     else:
-        response = api(world, who).patch(API, {"VersionDescription": "fixed"}, format="json", HTTP_IF_MATCH='"1"')
+        response = api(world, who, door).patch(API, {"VersionDescription": "fixed"}, format="json", HTTP_IF_MATCH='"1"')
 
     outcome = expected(who, ("editor",))
     if outcome != "ok":
@@ -266,7 +271,7 @@ def test_assigning_and_taking(world, door, who):
     if door == "web":  # assign someone else
         response = web(world, who).post(f"{HOME}/assign/", {"assignee": "reviewer2"})
     else:  # take it
-        response = api(world, who).put(f"{API}/assignment", {"assignee": "me"}, format="json")
+        response = api(world, who, door).put(f"{API}/assignment", {"assignee": "me"}, format="json")
 
     outcome = expected(who, ("approver",))
     if outcome != "ok":
@@ -292,7 +297,7 @@ def test_assigned_to_me_lists_only_what_is_assigned_to_the_caller(world, door, w
     review_assign(version_id=world["away"].pk, user=world["users"]["approver-elsewhere"], assignee="approver-elsewhere")
     before = state(world)
     if door == "api":
-        response = api(world, who).get("/api/versions/", {"assigned": "me"})
+        response = api(world, who, door).get("/api/versions/", {"assigned": "me"})
     else:
         name = "home" if door == "queue" else "live_queue_rows"
         response = web(world, who).get(reverse(name), {"assigned": "me"})
@@ -331,7 +336,9 @@ def ednas(world):
 @pytest.mark.parametrize("who", WHO)
 def test_the_inbox_lists_only_ones_own_notifications(world, ednas, door, who):
     before = state(world)
-    response = web(world, who).get(reverse("inbox")) if door == "web" else api(world, who).get("/api/notifications/")
+    response = (
+        web(world, who).get(reverse("inbox")) if door == "web" else api(world, who, door).get("/api/notifications/")
+    )
     if who == "anonymous":
         assert_refused(response, door, "sign in")
     else:
@@ -355,7 +362,7 @@ def test_marking_a_notification_read_works_only_on_ones_own(world, ednas, door, 
     if door == "web":
         response = web(world, who).post(reverse("inbox_mark_read", args=[first.pk]))
     else:
-        response = api(world, who).post(f"/api/notifications/{first.pk}/read")
+        response = api(world, who, door).post(f"/api/notifications/{first.pk}/read")
     if who == "editor":
         assert response.status_code == (302 if door == "web" else 200)
         first.refresh_from_db()
@@ -374,7 +381,7 @@ def test_marking_all_read_marks_only_ones_own(world, ednas, door, who):
     if door == "web":
         response = web(world, who).post(reverse("inbox_mark_all_read"))
     else:
-        response = api(world, who).post("/api/notifications/read-all")
+        response = api(world, who, door).post("/api/notifications/read-all")
     if who == "anonymous":
         assert_refused(response, door, "sign in")
         assert state(world) == before
@@ -543,3 +550,26 @@ def test_the_version_pages_review_forms_show_only_to_who_may_use_them(world):
         "approver": {"comment", "request", "assign"},
         "staff": set(),
     }
+
+
+@pytest.mark.parametrize("who", ["editor", "approver", "staff"])
+def test_a_token_opens_no_page_door_of_the_review(world, ednas, who):
+    """A bearer token is for the API: the pages' POSTs send its holder to sign in and change nothing."""
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {world['tokens'][who]}")
+    comment = Comment.objects.get()
+    before = state(world)
+    posts = {
+        "comment": (f"{HOME}/comments/", {"text": "via a token"}),
+        "retract": (f"{HOME}/comments/{comment.pk}/retract/", {}),
+        "request changes": (f"{HOME}/request-changes/", {"reason": "via a token"}),
+        "assign": (f"{HOME}/assign/", {"assignee": "reviewer2"}),
+        "mark read": (reverse("inbox_mark_read", args=[ednas[0].pk]), {}),
+        "mark all read": (reverse("inbox_mark_all_read"), {}),
+        "preferences": (reverse("notification_preferences"), {"language": "en"}),
+    }
+    for name, (url, data) in posts.items():
+        response = client.post(url, data)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), name
+    for url in (reverse("inbox"), reverse("live_queue_rows"), reverse("audit_export")):
+        assert client.get(url)["Location"].startswith(reverse("login")), url
+    assert state(world) == before
