@@ -188,6 +188,8 @@ APPROVALS_REQUIRED_APPROVERS = env.int("APPROVALS_REQUIRED_APPROVERS", default=1
 # How long a Pending version may wait for review (hours from when it was first seen Pending),
 # where the workspace's policy does not say.
 APPROVALS_REVIEW_HOURS = env.int("APPROVALS_REVIEW_HOURS", default=48)
+# How often beat records the reviews that passed their due time (review.overdue, once each).
+REVIEW_OVERDUE_INTERVAL_SECONDS = env.float("REVIEW_OVERDUE_INTERVAL_SECONDS", default=300.0)
 
 # E-mail to people (README "Notifications for people"): SMTP when EMAIL_HOST is set, the
 # console otherwise (the demo prints the mails). Links in mails start with DASHBOARD_URL.
@@ -219,7 +221,10 @@ PAI_SYNC_INTERVAL_SECONDS = env.int("PAI_SYNC_INTERVAL_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "sync-pai-workspaces": {"task": "approvals.tasks.sync_workspaces", "schedule": float(PAI_SYNC_INTERVAL_SECONDS)},
     "sweep-overdue-pushes": {"task": "approvals.tasks.sweep_overdue_pushes", "schedule": 60.0},
-    "record-overdue-reviews": {"task": "approvals.tasks.record_overdue_reviews", "schedule": 300.0},
+    "record-overdue-reviews": {
+        "task": "approvals.tasks.record_overdue_reviews",
+        "schedule": REVIEW_OVERDUE_INTERVAL_SECONDS,
+    },
     "send-notification-emails": {"task": "approvals.tasks.send_notification_emails", "schedule": 60.0},
     "send-email-digests": {
         "task": "approvals.tasks.send_email_digests",

@@ -34,15 +34,17 @@ def database_url() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
         self.log_path = log_path
         self.env = env
+        self.args = args  # more of the worker's options, e.g. ("-B", "-s", path) to run beat in it
         self.process: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:
         name = f"test-{uuid.uuid4().hex[:8]}@%h"
         command = [sys.executable, "-m", "celery", "-A", "registry_ui", "worker", "-P", "threads", "-c", "4"]
         command += ["-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
+        command += list(self.args)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

@@ -12,7 +12,8 @@ import math
 from typing import Any, TypeVar
 
 from django import forms
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -83,6 +84,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE), met before the parser's: the same 413 in JSON.
+        exc = BodyTooLarge(f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes.")
 
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):

@@ -15,9 +15,9 @@ from .serializers import _ClosedBody
 
 
 class CommentInput(_ClosedBody):
-    # Twice the limit is read so the service's message, with the counts, answers a long one.
+    # No max_length here: the service's message, with the limit and the count, answers a long one
+    # (the body's own limit, API_MAX_BODY_BYTES, bounds what is read).
     text = PaiString(
-        max_length=COMMENT_MAX_CHARS * 2,
         help_text=f"Plain text, at most {COMMENT_MAX_CHARS:,} characters; @username mentions a member of the "
         "workspace (any other @name stays plain text).",
     )

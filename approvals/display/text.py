@@ -18,3 +18,20 @@ def visible_text(value: str) -> str:
     """`value` without surrounding whitespace, or "" when no character of it is visible."""
     value = (value or "").strip()
     return value if any(is_visible(char) for char in value) else ""
+
+
+# Embeddings, overrides and isolates: they reorder what a reader sees ("Trojan Source"), so a
+# review's text could show one thing and say another. The marks (U+200E, U+200F) stay allowed.
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def unreadable_characters(value: str) -> tuple[str, str]:
+    """(control characters, direction controls) of `value` as "U+0007, U+202E", or "" each when none."""
+    controls, directions = [], []
+    for char in dict.fromkeys(value):
+        if char in DIRECTION_CONTROLS:
+            directions.append(f"U+{ord(char):04X}")
+        elif unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROLS:
+            controls.append(f"U+{ord(char):04X}")
+    return ", ".join(controls[:5]), ", ".join(directions[:5])

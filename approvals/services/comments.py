@@ -21,6 +21,7 @@ from approvals.models import COMMENT_MAX_CHARS, Comment
 from approvals.permissions import APPROVER, EDITOR, has_any_role
 from approvals.selectors.people import members_named
 from approvals.services import audit_events
+from approvals.services.reviews import unreadable_problem
 from approvals.services.versions import _locked, _storable
 
 COMMENTERS = (EDITOR, APPROVER)
@@ -37,7 +38,7 @@ def comment_text_problem(text: str) -> str:
         }
     if not _storable(text):
         return _("The comment contains a NUL character or an unpaired surrogate, which cannot be stored.")
-    return ""
+    return unreadable_problem(text)
 
 
 def comment_create(*, version_id: int, user: Any, text: str, client_ip: str | None = None) -> Comment:

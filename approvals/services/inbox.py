@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
@@ -106,10 +107,18 @@ def notifications_mark_all_read(*, user: Any) -> int:
 
 def preferences_save(*, user: Any, email: dict[str, str], language: str) -> None:
     """Save a person's e-mail choice per kind and their language for what is sent to them."""
-    unknown = set(email) - set(NotificationKind.values)
+    unknown = sorted(str(kind) for kind in set(email) - set(NotificationKind.values))
+    if unknown:
+        raise ApplicationError(
+            _("Unknown kinds of event: %(kinds)s.") % {"kinds": ", ".join(unknown)[:200]}, field="email"
+        )
     bad = [kind for kind, choice in email.items() if choice not in EmailChoice.values]
-    if unknown or bad:
-        raise ApplicationError(_("Choose at once, daily digest or off for each kind of event."))
+    if bad:
+        raise ApplicationError(
+            _("Choose at once, daily digest or off for each kind of event."), field=f"email_{bad[0]}"
+        )
+    if language not in ("", *(code for code, _name in settings.LANGUAGES)):
+        raise ApplicationError(_("Choose one of the languages offered, or none."), field="language")
     with transaction.atomic():
         for kind, choice in email.items():
             NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"email": choice})

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from approvals.display.text import visible_text
+from approvals.display.text import unreadable_characters, visible_text
 from approvals.errors import ApplicationError
 from approvals.models import ApprovalStatus, ModelVersion, ReviewState
 from approvals.permissions import APPROVER, has_role
@@ -38,15 +38,38 @@ def _reviewable(version: ModelVersion, user: Any) -> None:
         )
 
 
+def reason_problem(reason: str) -> str:
+    """Why `reason` cannot be a request's reason, or "" (the form shows it at the field; the service refuses it)."""
+    if not reason:
+        return _("Say what should change: a request for changes needs a reason.")
+    if len(reason) > REASON_MAX_CHARS:
+        return _("A reason has at most %(limit)s characters.") % {"limit": f"{REASON_MAX_CHARS:,}"}
+    if "\x00" in reason or any("\ud800" <= char <= "\udfff" for char in reason):
+        return _("The reason contains a NUL character or an unpaired surrogate, which cannot be stored.")
+    return unreadable_problem(reason)
+
+
+def unreadable_problem(text: str) -> str:
+    """Why a review's text (a comment, a reason) would not read as it is, or "": control characters,
+    or direction controls that reorder what the reader sees."""
+    controls, directions = unreadable_characters(text)
+    if controls:
+        return _("The text contains a control character (%(chars)s), which is not text; remove it.") % {
+            "chars": controls
+        }
+    if directions:
+        return _(
+            "The text contains a text direction control (%(chars)s), which can make it read differently "
+            "than it is; remove it."
+        ) % {"chars": directions}
+    return ""
+
+
 def review_request_changes(*, version_id: int, user: Any, reason: str, client_ip: str | None = None) -> ModelVersion:
     """An approver asks the editors for changes: approval waits until an editor changes the version."""
     reason = visible_text(reason)
-    if not reason:
-        raise ApplicationError(_("Say what should change: a request for changes needs a reason."), field="reason")
-    if len(reason) > REASON_MAX_CHARS:
-        raise ApplicationError(
-            _("A reason has at most %(limit)s characters.") % {"limit": f"{REASON_MAX_CHARS:,}"}, field="reason"
-        )
+    if problem := reason_problem(reason):
+        raise ApplicationError(problem, field="reason")
     with transaction.atomic():
         version = _locked(version_id)
         _reviewable(version, user)

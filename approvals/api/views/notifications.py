@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 from approvals.api import review_serializers
 from approvals.api.errors import valid
 from approvals.api.pagination import Ordering, cursor_page
+from approvals.api.query import PAGING, checked_query
 from approvals.api.schema import CURSOR, HEADERS, PER_PAGE, errors
 from approvals.errors import ApplicationError
 from approvals.selectors.inbox import notifications_of
@@ -28,9 +30,13 @@ class NotificationListApi(APIView):
         responses={200: review_serializers.NotificationPage, **errors(400)},
     )
     def get(self, request: Request) -> Response:
-        paging = valid(cursor_form(request.query_params))
+        query = checked_query(request, ("unread", *PAGING))
+        if query.getlist("unread") not in ([], ["1"]):
+            # Anything else would answer every notification as if it had filtered.
+            raise ValidationError({"unread": ["unread is 1 (only the unread ones), or left out for all."]})
+        paging = valid(cursor_form(query))
         page = cursor_page(
-            notifications_of(request.user, unread_only=request.query_params.get("unread") == "1"),
+            notifications_of(request.user, unread_only=query.get("unread") == "1"),
             Ordering(paths=("id",), descending=True),
             request=request,
             cursor=paging.cleaned_data["cursor"],

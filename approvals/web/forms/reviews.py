@@ -13,12 +13,12 @@ from approvals.services.reviews import REASON_MAX_CHARS
 
 
 class CommentForm(forms.Form):
-    # One character over the limit is accepted here so the service's message (with the counts) shows.
+    # No max_length: the service's message, with the limit and the count, says what is too long
+    # (Django's would name the browser's bound below); the request size bounds what is read.
     text = forms.CharField(
         label=_("Comment"),
         strip=False,
-        max_length=COMMENT_MAX_CHARS * 2,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX_CHARS * 2}),
         help_text=_("Plain text; links become clickable; @username tells a member of this workspace."),
         error_messages={"required": _("Write something: the comment is empty or only whitespace.")},
     )
