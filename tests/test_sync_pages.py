@@ -15,9 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from approvals import sync
 from approvals.errors import SyncFailed
 from approvals.models import AuditEvent, ModelVersion, RegisteredModel, SyncState, Workspace
+from approvals.pai.client import PaiClient, credentials
 from approvals.services.audit import verify_chain
 from approvals.sync import sync_workspace
-from tests.test_sync import WS, client, edit_pai_store, no_backoff, pai_registry, workspace  # noqa: F401 (fixtures)
+from tests.fixtures_pai import PAI_KEY_ID, PAI_KEY_SECRET
+from tests.test_sync import WS, edit_pai_store, pai_registry
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +29,17 @@ VERSION_WRITE = re.compile(r'^\s*(UPDATE|INSERT INTO|DELETE FROM) "approvals_mod
 @pytest.fixture(autouse=True)
 def pages_of_two_models(monkeypatch):
     monkeypatch.setattr(sync.fetch, "PAGE_SIZE", 2)
+    monkeypatch.setattr(sync.fetch, "RETRY_BASE_SECONDS", 0)
+
+
+@pytest.fixture
+def client(pai_emulator) -> PaiClient:
+    return PaiClient(endpoint=pai_emulator.url, credentials=credentials(PAI_KEY_ID, PAI_KEY_SECRET))
+
+
+@pytest.fixture
+def workspace(db, pai_emulator) -> Workspace:
+    return Workspace.objects.create(name="Speech", workspace_id=WS, endpoint=pai_emulator.url)
 
 
 def version_writes(queries: CaptureQueriesContext) -> list[str]:
