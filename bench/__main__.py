@@ -101,7 +101,8 @@ class Run:
             command, cwd=ROOT, env=django_env(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
         )
         self.processes.append(process)
-        deadline = time.monotonic() + 60
+        # Seeding takes about 15 s per 100,000 versions on 2 cores.
+        deadline = time.monotonic() + 60 * max(1.0, size / SCALE)
         log_path = self.tmp / f"emulator-{size}.log"
         while time.monotonic() < deadline:
             if "PAI emulator at" in log_path.read_text(errors="replace"):
