@@ -59,5 +59,7 @@ chaos: install-dev
 # throughput and latency, sync against fetch, peak memory. Needs PostgreSQL and Redis
 # on loopback (as in CI); creates and drops its own database `bench` and flushes Redis
 # DB 13. About 10 minutes on 2 cores; never part of `make test`.
+# `make bench SCALE=1000000`: the same at 1,000,000 versions over 20,000 models (longer).
+SCALE ?= 100000
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --scale $(SCALE)

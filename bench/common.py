@@ -50,6 +50,8 @@ def django_env(**extra: str) -> dict[str, str]:
         # DEBUG off as in production (no query log kept in memory); the secret is for this run only.
         "DEBUG": "0",
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+        # The audit chain's HMAC key, outside the database as production requires; for this run only.
+        "AUDIT_HMAC_KEYS": "bench:YmVuY2gtYXVkaXQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbg==",
         "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
         # In-process requests come over plain HTTP; the redirect to HTTPS would answer every one.
         "SECURE_SSL_REDIRECT": "0",

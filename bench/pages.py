@@ -1,4 +1,4 @@
-"""Benchmark 1: the pages at 100,000 versions and 200,000 audit events, side by side with Django admin.
+"""Benchmark 1: the pages at 100,000 versions (or `--scale`) and twice as many audit events, beside Django admin.
 
 `python -m bench.pages --out FILE`, after the sync and seed_audit steps. Requests
 go through the whole Django stack in this process (django.test.Client), so the
@@ -21,6 +21,8 @@ from bench.seed_audit import page_version
 WARMUP = 5
 ROUNDS = int(os.environ.get("BENCH_PAGE_ROUNDS", "60"))
 P95_TARGET, QUERY_TARGET, RATIO_TARGET = 0.050, 10, 0.5
+# The synthetic registry's first model holds 10,000 versions (bench/__main__.py LARGE_MODEL_VERSIONS).
+LARGE_MODEL, LARGE_MODEL_VERSION = "model-bench0000000", "1.50.0"
 
 
 @dataclass
@@ -48,7 +50,7 @@ def main() -> None:
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
-    from approvals.models import Membership, ModelVersion, Workspace
+    from approvals.models import AuditEvent, Membership, ModelVersion, Workspace
     from approvals.permissions import APPROVER, EDITOR
 
     # DEBUG is off as in production, but nothing was collected: serve static names plainly.
@@ -70,6 +72,11 @@ def main() -> None:
     version = ModelVersion.objects.select_related("model").get(model__model_id=model_id, version_name=version_name)
     workspace = Workspace.objects.get(pk=version.workspace_id)
     total = ModelVersion.objects.count()
+    events = AuditEvent.objects.count()
+    large = ModelVersion.objects.select_related("model").get(
+        model__model_id=LARGE_MODEL, version_name=LARGE_MODEL_VERSION
+    )
+    large_count = ModelVersion.objects.filter(model_id=large.model_id).count()
     search = version.model.name.removeprefix("bench-")  # "model-01000": one model's 50 versions
     admin = "/admin/approvals/modelversion/"
     # (what, our URL, Django admin's URL for the same rows)
@@ -90,6 +97,21 @@ def main() -> None:
             f"{admin}{version.pk}/change/",
         ),
         ("audit log, newest page", "/audit/", "/admin/approvals/auditevent/"),
+        (
+            f"model of {large_count:,} versions: model page",
+            f"/models/{LARGE_MODEL}/",
+            f"{admin}?model__id__exact={large.model_id}",
+        ),
+        (
+            f"model of {large_count:,} versions: filtered (Approved)",
+            f"/versions/?per_page=100&model={LARGE_MODEL}&status=Approved",
+            f"{admin}?model__id__exact={large.model_id}&approval_status__exact=Approved",
+        ),
+        (
+            f"model of {large_count:,} versions: version page",
+            f"/models/{LARGE_MODEL}/versions/{LARGE_MODEL_VERSION}/",
+            f"{admin}{large.pk}/change/",
+        ),
     ]
     ours = {name: Timings() for name, *_ in pages}
     theirs = {name: Timings() for name, *_ in pages}
@@ -137,7 +159,7 @@ def main() -> None:
         )
     hwm = status_kib(os.getpid(), "VmHWM")
     section = Section(
-        title=f"1. Pages at {total:,} versions and 200,000 audit events (PostgreSQL, server time)",
+        title=f"1. Pages at {total:,} versions and {events:,} audit events (PostgreSQL, server time)",
         columns=[
             "page",
             "our URL",

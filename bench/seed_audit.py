@@ -38,6 +38,7 @@ def main() -> None:
     from approvals.services import audit
 
     started = time.monotonic()
+    keys = audit.current_hmac_keys()  # keyed like the events the sync wrote (AUDIT_HMAC_KEYS, bench/common.py)
     last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
     seq, prev = (last.seq, last.hash) if last else (0, audit.GENESIS_HASH)
     missing = args.events - seq
@@ -94,8 +95,9 @@ def main() -> None:
                     payload=payload,
                     client_ip="127.0.0.1" if actor in ACTORS else None,
                     prev_hash=prev,
+                    key_id=keys.current_id,
                 )
-                event.hash = prev = audit.event_hash(event)
+                event.hash = prev = audit.event_hash(event, keys=keys)
                 stream.write_row([json.dumps(payload) if c == "payload" else getattr(event, c) for c in columns])
     progress(f"audit: written in {time.monotonic() - started:.1f}s; verifying the whole chain")
     report = audit.verify_chain()

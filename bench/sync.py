@@ -1,4 +1,4 @@
-"""Benchmark 3: a first sync of 100,000 versions against just fetching the same pages.
+"""Benchmark 3: a first sync of 100,000 versions (or `--scale`) against just fetching the same pages.
 
 Run by the runner in its own process: `python -m bench.sync --emulator URL --out FILE`.
 The ratio sync / fetch is the dashboard's own cost on top of reading PAI.
@@ -24,7 +24,7 @@ from bench.common import (
 )
 
 WORKSPACES = ("118493", "207651", "331072")  # the emulator's synthetic registry spreads its models over these
-TARGET = 1.5
+TARGET, AGAIN_TARGET = 1.5, 1.2  # a first sync, and a re-sync that changes nothing
 
 
 def fetch_everything(client, workspace_ids: tuple[str, ...]) -> tuple[float, int, int]:
@@ -117,7 +117,7 @@ def main() -> None:
             "seconds",
             "versions/s",
             "ratio to fetch",
-            "target ≤ 1.5",
+            "target",
             "CPU s: client / PostgreSQL / emulator",
         ],
         rows=[
@@ -134,7 +134,7 @@ def main() -> None:
                 f"{first_seconds:.1f}",
                 f"{synced / first_seconds:,.0f}",
                 f"{first_ratio:.2f}",
-                verdict(first_ratio <= TARGET),
+                f"≤ {TARGET}: {verdict(first_ratio <= TARGET)}",
                 cpu(first_cpu),
             ],
             [
@@ -142,7 +142,7 @@ def main() -> None:
                 f"{again_seconds:.1f}",
                 f"{synced / again_seconds:,.0f}",
                 f"{again_ratio:.2f}",
-                verdict(again_ratio <= TARGET),
+                f"≤ {AGAIN_TARGET}: {verdict(again_ratio <= AGAIN_TARGET)}",
                 cpu(again_cpu),
             ],
         ],

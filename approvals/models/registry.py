@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -95,6 +95,9 @@ class RegisteredModel(models.Model):
     gmt_create_time = models.DateTimeField(null=True, blank=True)
     gmt_modified_time = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # When a sync last listed this model's versions: every version PAI still lists was seen then.
+    # Kept here, not on each version, so a sync that changes nothing writes no version row.
+    versions_seen_at = models.DateTimeField(null=True, blank=True)
     gone = models.BooleanField(default=False, help_text="PAI no longer lists it.")
 
     class Meta:
@@ -145,7 +148,9 @@ class ModelVersion(models.Model):
     user_id = models.CharField(max_length=64, blank=True)
     gmt_create_time = models.DateTimeField(null=True, blank=True)
     gmt_modified_time = models.DateTimeField("PAI GmtModifiedTime", null=True, blank=True)
-    synced_at = models.DateTimeField(null=True, blank=True)
+    # When a sync last listed it, stored only as it goes gone; while PAI lists it, its model's
+    # versions_seen_at says. Read `synced_at`, which picks the right one.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     # When a sync first saw the version (None: before the dashboard kept it).
     first_seen_at = models.DateTimeField(null=True, blank=True)
     gone = models.BooleanField(default=False, help_text="PAI no longer lists it.")
@@ -197,6 +202,13 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.name} {self.version_name}"
+
+    @property
+    def synced_at(self) -> datetime | None:
+        """When a sync last saw the version in PAI's listing (needs the model; load it with the row)."""
+        if self.gone:
+            return self.last_seen_at
+        return self.model.versions_seen_at or self.last_seen_at
 
     def pai_values(self) -> dict[str, object]:
         """The fields the dashboard writes to PAI (UpdateModelVersion's and Labels), as PAI names them."""

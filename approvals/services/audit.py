@@ -87,7 +87,10 @@ def append_event(
     """Append one event; call inside the transaction that makes the change it records."""
     # Before the lock: without a key, refuse rather than write an event anyone could forge.
     keys = current_hmac_keys()
-    with transaction.atomic():
+    # No savepoint: an event that cannot be appended fails the caller's whole transaction (its
+    # change must not commit without it), and a sync's page appends a hundred events in one
+    # transaction: past 64 subtransactions PostgreSQL's snapshots slow down for every session.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             # Locking the newest row is not enough: an empty log has no row to lock,
             # and a waiter on `ORDER BY seq DESC LIMIT 1 FOR UPDATE` gets the row it

@@ -15,17 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..errors import ApplicationError, SyncFailed
-from ..models import SYNC_STALE_AFTER, RegisteredModel, SyncState, Workspace
+from ..models import SYNC_STALE_AFTER, SyncState, Workspace
 from ..pai.client import PaiClient
-from ..pai.errors import PaiError, PaiRequestError
+from ..pai.errors import PaiError
 from ..pai_clients import client_for
 from ..services import audit_events
-from . import fetch
-from .datasets import dataset_ids, name_datasets
-from .fetch import LIST_ORDER, Listing, fetch_page, list_all
+from .datasets import name_datasets
+from .page import FetchedPage, fetch_models_page, save_models_page, stored_models
 from .progress import progress_figures
 from .result import ProgressCallback, SyncResult
-from .upsert import mark_model_gone, mark_seen, upsert_models, upsert_versions
+from .upsert import mark_model_gone
 
 logger = logging.getLogger(__name__)
 
@@ -75,73 +74,44 @@ def _walk(
     where: list[str],
     datasets: set[str],
 ) -> None:
-    """Every page of ListModels, and for each model every page of ListModelVersions, saved as they come;
+    """Every page of ListModels with every listed model's versions, each page saved in one transaction;
     `datasets` collects the DatasetIds the versions' Metrics name."""
-
-    def versions_of(model_id: str) -> Listing:
-        return list_all(
-            lambda n: client.list_model_versions_page(model_id, page_number=n, page_size=fetch.PAGE_SIZE, **LIST_ORDER),
-            "VersionName",
-            f"ListModelVersions {model_id}",
-        )
-
     seen: set[str] = set()
-    synced: list[int] = []  # models of the current page whose versions were saved
     totals: set[int] = set()
-    number = 1
-    # One thread fetches the next model's versions while this one saves the current
-    # model's, so a sync takes about as long as the fetching alone. The client is
-    # never used by both threads at once: ListModels runs only when no fetch is pending.
+    fetching = [where[0]]  # what the fetch thread is doing, for the error message
+
+    def doing(what: str) -> None:
+        fetching[0] = what
+
+    def next_page(number: int) -> Future[FetchedPage]:
+        return fetcher.submit(fetch_models_page, client, workspace.workspace_id, number, seen, doing)
+
+    # One thread fetches page n + 1 (its models and their versions) while this one writes
+    # page n (sync/page.py). Only that thread uses the client, one request at a time.
     fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pai-sync-fetch")
     try:
+        pending = next_page(1)
         while True:
-            where[0] = f"ListModels {workspace.workspace_id} page {number}"
-            page = fetch_page(
-                lambda n=number: client.list_models_page(
-                    workspace_id=workspace.workspace_id, page_number=n, page_size=fetch.PAGE_SIZE, **LIST_ORDER
-                ),
-                where[0],
-            )
-            totals.add(page.total_count)
-            result.models_total = page.total_count
-            where[0] = f"saving models of ListModels page {number}"
-            rows = upsert_models(workspace, [m for m in page.items if str(m.get("ModelId")) not in seen], started)
-            pending: Future[Listing] | None = fetcher.submit(versions_of, rows[0][0].model_id) if rows else None
-            synced.clear()
-            for index, (model, model_is_new) in enumerate(rows):
-                seen.add(model.model_id)
-                where[0] = f"ListModelVersions {model.model_id}"
-                try:
-                    listing: Listing | None = pending.result()
-                except PaiRequestError as exc:
-                    if exc.code != "ModelNotFound":
-                        raise
-                    listing = None  # deleted between ListModels and now: PAI says so outright
-                pending = fetcher.submit(versions_of, rows[index + 1][0].model_id) if index + 1 < len(rows) else None
-                if listing is None:
-                    mark_model_gone(workspace, model, result)
-                    continue
-                where[0] = f"saving versions of {model.model_id}"
-                upsert_versions(workspace, model, listing, started, result, model_is_new=model_is_new)
-                datasets.update(d for item in listing.items for d in dataset_ids(item.get("Metrics")))
-                synced.append(model.pk)
-                if on_progress:
-                    on_progress(result)
-            mark_seen(synced, started)
-            synced.clear()
-            if not page.items or number * fetch.PAGE_SIZE >= page.total_count:
+            try:
+                fetched = pending.result()
+            except BaseException:
+                where[0] = fetching[0]
+                raise
+            totals.add(fetched.page.total_count)
+            if not fetched.last:
+                pending = next_page(fetched.number + 1)
+            where[0] = f"saving ListModels page {fetched.number}"
+            save_models_page(workspace, fetched, started, result, datasets=datasets, on_progress=on_progress)
+            if fetched.last:
                 break
-            number += 1
     finally:
         fetcher.shutdown(wait=True, cancel_futures=True)
-        mark_seen(synced, started)  # what was synced before a failure was seen too
 
     where[0] = "marking models PAI no longer lists"
     if len(totals) != 1 or len(seen) != next(iter(totals)):
         result.skipped_gone_checks.append(f"workspace {workspace.workspace_id}")
         return
-    stored = RegisteredModel.objects.filter(workspace=workspace, gone=False).only("pk", "model_id", "name")
-    for model in stored:
+    for model in stored_models(workspace):
         if model.model_id not in seen:
             mark_model_gone(workspace, model, result)
 

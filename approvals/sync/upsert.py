@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 
 from approvals.services import audit_events
 
@@ -20,7 +20,6 @@ from ..services.unpushed import unpushed_trails_of
 from .fetch import Listing
 from .insert import insert_rows
 from .mapping import LOCALLY_OWNED, MODEL_FIELDS, VERSION_FIELDS, field_diff, mapped, parse_time
-from .progress import save_progress
 from .remote_changes import record_remote_changes
 from .result import SyncResult
 
@@ -33,12 +32,13 @@ PUSHED_WHILE_LISTING_MARGIN = timedelta(seconds=30)
 # ---- writing ------------------------------------------------------------------------
 
 
-def _mirror_commit() -> None:
+def mirror_commit() -> None:
     """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL).
 
-    A first sync commits once per model, and waiting for each flush was the
-    largest part of its database time. What a sync writes is a copy of PAI plus
-    the audit events about it, all in one transaction: a database crash can lose
+    A sync commits once per page of models, and waiting for each flush was the
+    largest part of a first sync's database time when it committed per model.
+    What a sync writes is a copy of PAI plus the audit events about it, all in
+    one transaction: a database crash can lose
     only the last few such transactions whole, never a part of one, and the next
     sync writes them again. A later synchronous commit (any edit) flushes them
     first, so the audit chain stays unbroken.
@@ -51,8 +51,8 @@ def _mirror_commit() -> None:
 def upsert_models(
     workspace: Workspace, items: list[dict[str, Any]], now: datetime
 ) -> list[tuple[RegisteredModel, bool]]:
-    """Create or update one page of models in one transaction; returns (row, is new) in PAI's order."""
-    with transaction.atomic():
+    """Create or update one page of models, in the page's transaction; returns (row, is new) in PAI's order."""
+    with transaction.atomic(savepoint=False):
         ids = [str(item["ModelId"]) for item in items]
         existing = {m.model_id: m for m in RegisteredModel.objects.select_for_update().filter(model_id__in=ids)}
         new, changed, untouched, rows = [], [], [], []
@@ -95,7 +95,7 @@ def upsert_models(
 
 @dataclass(frozen=True)
 class _Known:
-    """What one query per model tells about each stored version, enough to skip the unchanged ones."""
+    """What one query per page of models tells about each stored version, enough to skip the unchanged ones."""
 
     pk: int
     gmt_modified_time: datetime | None
@@ -107,6 +107,18 @@ def _chunks(items: list, size: int = 1000) -> Iterable[list]:
         yield items[start : start + size]
 
 
+def known_versions(model_pks: list[int]) -> dict[int, dict[str, _Known]]:
+    """{model pk: {version name: what we stored}} for a page of models, in one query per 1,000 models."""
+    known: dict[int, dict[str, _Known]] = {pk: {} for pk in model_pks}
+    for chunk in _chunks(model_pks):
+        rows = ModelVersion.objects.filter(model_id__in=chunk).values_list(
+            "model_id", "pk", "version_name", "gmt_modified_time", "gone"
+        )
+        for model_pk, pk, name, modified, gone in rows:
+            known[model_pk][name] = _Known(pk, modified, gone)
+    return known
+
+
 def upsert_versions(
     workspace: Workspace,
     model: RegisteredModel,
@@ -114,47 +126,37 @@ def upsert_versions(
     now: datetime,
     result: SyncResult,
     *,
+    known: dict[str, _Known],
     model_is_new: bool,
 ) -> None:
-    """One model's versions in one transaction, with a fixed number of queries however many there are.
+    """One model's versions, inside the page's transaction, with a fixed number of queries however many.
 
     PAI moves GmtModifiedTime on every change, so a version whose time and
-    gone flag match what we stored is unchanged and is not even loaded; only
-    the others are loaded whole, compared field by field and rewritten. A
-    model with nothing to write costs one read and no transaction.
+    gone flag match what we stored (`known`, read for the whole page) is
+    unchanged and is not even loaded; only the others are loaded whole, locked,
+    compared field by field and rewritten. A model with nothing to write costs
+    no query at all: that the unchanged versions were seen is the model's
+    `versions_seen_at`, set for the page (`mark_versions_seen`).
     """
     items: dict[str, tuple[dict[str, Any], datetime | None]] = {}
     for item in listing.items:
         items[str(item.get("VersionName"))] = (item, parse_time(item.get("GmtModifiedTime")))
-
-    def plan() -> tuple[dict[str, _Known], list[int], bool]:
-        known = {
-            name: _Known(pk, modified, gone)
-            for pk, name, modified, gone in ModelVersion.objects.filter(model=model).values_list(
-                "pk", "version_name", "gmt_modified_time", "gone"
-            )
-        }
-        stale = [
-            k.pk
-            for name, (_item, modified) in items.items()
-            if (k := known.get(name)) is not None and (k.gone or k.gmt_modified_time != modified)
-        ]
-        vanishing = listing.complete and any(name not in items and not k.gone for name, k in known.items())
-        work = bool(stale) or vanishing or any(name not in known for name in items)
-        return known, stale, work
-
-    # A model this sync created has no stored versions yet: skip the read that would say so.
-    work = bool(items) if model_is_new else plan()[2]
+    stale = [
+        k.pk
+        for name, (_item, modified) in items.items()
+        if (k := known.get(name)) is not None and (k.gone or k.gmt_modified_time != modified)
+    ]
+    vanishing = listing.complete and any(name not in items and not k.gone for name, k in known.items())
+    work = bool(stale) or vanishing or any(name not in known for name in items)
     if not listing.complete:
         result.skipped_gone_checks.append(model.model_id)
     result.versions += len(items)
     result.models += 1
     if not work:
-        save_progress(workspace, result)
         return
-    with transaction.atomic():
-        _mirror_commit()
-        known, stale, _ = plan()  # again, now that we hold the write lock
+    # savepoint=False: inside the page's transaction a failure fails the page, and a savepoint
+    # per model would cost two statements for nothing.
+    with transaction.atomic(savepoint=False):
         # Locked: an edit accepted meanwhile must not be overwritten by what we compute here.
         rows: dict[str, ModelVersion] = {}
         for chunk in _chunks(stale):
@@ -174,7 +176,6 @@ def upsert_versions(
                         "workspace_id": workspace.pk,
                         "version_name": name,
                         "gmt_modified_time": modified,
-                        "synced_at": now,
                         # First seen Pending now: its review time runs from here (selectors/reviews.py).
                         "pending_since": now if values.get("approval_status") == ApprovalStatus.PENDING else None,
                         "first_seen_at": now,
@@ -216,7 +217,7 @@ def upsert_versions(
                 remote.append((row, applied))
             for attr, value in values.items():
                 setattr(row, attr, value)
-            row.gmt_modified_time, row.gone, row.synced_at = modified, False, now
+            row.gmt_modified_time, row.gone = modified, False
             changed.append(row)
             if diff:
                 result.changed += 1
@@ -231,7 +232,7 @@ def upsert_versions(
         update_fields = [attr for attr, _ in VERSION_FIELDS.values()]
         ModelVersion.objects.bulk_update(
             changed,
-            [*update_fields, "gmt_modified_time", "gone", "synced_at", "revision", "pushed_revision"],
+            [*update_fields, "gmt_modified_time", "gone", "revision", "pushed_revision"],
             batch_size=BATCH_SIZE,
         )
         # The label filter's index follows the labels the rows now hold.
@@ -244,32 +245,38 @@ def upsert_versions(
         if listing.complete:
             vanished = sorted((name, k.pk) for name, k in known.items() if name not in items and not k.gone)
             for chunk in _chunks([pk for _name, pk in vanished]):
-                ModelVersion.objects.filter(pk__in=chunk).update(gone=True)
+                _gone(ModelVersion.objects.filter(pk__in=chunk), model)
             result.gone += len(vanished)
             for name, _pk in vanished:
                 audit_events.pai_gone(workspace, model, version_name=name)
-        save_progress(workspace, result)
 
 
-def mark_seen(model_pks: list[int], now: datetime) -> None:
-    """The unchanged rows of these models were seen now: one UPDATE per page of models, not per model.
+def _gone(versions: QuerySet[ModelVersion], model: RegisteredModel) -> None:
+    """Mark versions gone, keeping when they were last seen: the last listing of their model before this one."""
+    if model.versions_seen_at is None:
+        versions.update(gone=True)
+    else:
+        versions.update(gone=True, last_seen_at=model.versions_seen_at)
 
-    After an incomplete listing a few rows PAI did not list may be included; they are not marked gone either.
+
+def mark_versions_seen(model_pks: list[int], now: datetime) -> None:
+    """Every version PAI listed for these models was seen now: one UPDATE of the model rows, none of versions.
+
+    After an incomplete listing the few versions PAI did not list count as seen too; they are not
+    marked gone either.
     """
     if model_pks:
-        ModelVersion.objects.filter(model_id__in=model_pks, gone=False).filter(
-            Q(synced_at__lt=now) | Q(synced_at__isnull=True)
-        ).update(synced_at=now)
+        RegisteredModel.objects.filter(pk__in=model_pks).update(versions_seen_at=now)
 
 
 def mark_model_gone(workspace: Workspace, model: RegisteredModel, result: SyncResult) -> None:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         names = list(
             ModelVersion.objects.filter(model=model, gone=False)
             .order_by("version_name")
             .values_list("version_name", flat=True)
         )
-        ModelVersion.objects.filter(model=model, gone=False).update(gone=True)
+        _gone(ModelVersion.objects.filter(model=model, gone=False), model)
         RegisteredModel.objects.filter(pk=model.pk).update(gone=True)
         model.gone = True
         result.gone += len(names)

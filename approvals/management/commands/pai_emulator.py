@@ -37,6 +37,13 @@ class Command(BaseCommand):
             help="Instead of the demo data, N synthetic versions over N/50 models (benchmarks); "
             "also only into a missing or empty file unless --reset.",
         )
+        parser.add_argument(
+            "--seed-large-model",
+            type=int,
+            default=0,
+            metavar="N",
+            help="With --seed-size: the first synthetic model holds N versions instead of its share.",
+        )
         parser.add_argument("--reset", action="store_true", help="Seed even if the data file already has data.")
         parser.add_argument("--access-key-id", default=settings.EMULATOR_ACCESS_KEY_ID, help="Accepted AccessKeyId.")
         parser.add_argument(
@@ -84,6 +91,7 @@ class Command(BaseCommand):
                 access_keys={options["access_key_id"]: options["access_key_secret"]},
                 seed="demo" if options["seed"] else None,
                 seed_size=options["seed_size"],
+                seed_large_model=options["seed_large_model"],
                 reset=options["reset"],
                 faults=faults,
                 random_seed=options["fault_seed"],

@@ -234,9 +234,13 @@ def demo_registry(now: float | None = None) -> tuple[list[dict[str, Any]], dict[
 
 
 def synthetic_registry(
-    size: int, now: float | None = None
+    size: int, now: float | None = None, *, large_model: int = 0
 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """`size` plain versions over size/50 models, for benchmarks; cheap to build."""
+    """`size` plain versions over size/50 models, for benchmarks; cheap to build.
+
+    With `large_model`, the first model holds that many versions instead of its share
+    (the registry then has `large_model` minus that share versions more).
+    """
     rng = random.Random(size)
     today = _today_ms(now)
     n_models = max(1, size // 50)
@@ -244,6 +248,8 @@ def synthetic_registry(
     for m in range(n_models):
         model_id = f"model-bench{m:07d}"
         per_model = size // n_models + (1 if m < size % n_models else 0)
+        if m == 0 and large_model:
+            per_model = large_model
         workspace = WORKSPACES[m % len(WORKSPACES)]
         created = today - (m % 300) * DAY_MS
         rows = []

@@ -42,6 +42,7 @@ class EmulatorServer:
         access_keys: Mapping[str, str | tuple[str, str | None] | AccessKey],
         seed: str | None = None,
         seed_size: int | None = None,
+        seed_large_model: int = 0,
         reset: bool = False,
         faults: Faults | Mapping[str, Any] | None = None,
         random_seed: int | None = None,
@@ -57,6 +58,7 @@ class EmulatorServer:
         self.injector = FaultInjector(faults, random_seed)
         self.rate_limiter = RateLimiter(rate_limit, rate_burst)
         self.seed, self.seed_size, self.reset = seed, seed_size, reset
+        self.seed_large_model = seed_large_model
         self.log_requests = log_requests
         self.seeded = False
         self._httpd: HTTPServer | None = None
@@ -89,7 +91,11 @@ class EmulatorServer:
         self.store.path.parent.mkdir(parents=True, exist_ok=True)
         datasets: list[dict[str, Any]] = []
         if wants_seed:
-            models, versions = synthetic_registry(self.seed_size) if self.seed_size else demo_registry()
+            models, versions = (
+                synthetic_registry(self.seed_size, large_model=self.seed_large_model)
+                if self.seed_size
+                else demo_registry()
+            )
             if not self.seed_size:
                 datasets = demo_datasets(models, versions)
             self.seeded = True
