@@ -23,3 +23,13 @@ def need_service(name: str, configured: bool) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but not configured")
     pytest.skip(f"{name} not configured")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a test that activates Chinese leaves it behind."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -17,7 +17,7 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("approvals", "0017_notification_outbox")]
+    dependencies = [("approvals", "0018_notification_kind_sync_failed")]
 
     operations = [
         migrations.AddField(
