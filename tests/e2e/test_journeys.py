@@ -149,6 +149,11 @@ def test_the_reviewer_filters_the_queue_reads_the_deltas_approves_and_lands_on_t
     page.get_by_label(say(language, "Superseded"), exact=True).select_option(label=say(language, "Hide superseded"))
     page.get_by_role("button", name=say(language, "Filter"), exact=True).click()
     expect(queue_rows(page)).to_have_count(2)  # 1.2 and 1.3, oldest first
+    order = (
+        "Pending versions: overdue ones first, then oldest first; "
+        "versions a newer Approved version of their model supersedes come last."
+    )
+    expect(page.locator("main")).to_contain_text(say(language, order))
     queue_rows(page).first.get_by_role("link", name="1.2", exact=True).click()
     expect(page).to_have_url(re.compile(re.escape(path_of(target)) + "$"))
     no_sideways_scroll(page)
