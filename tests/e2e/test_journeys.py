@@ -321,6 +321,8 @@ def test_the_auditor_filters_by_what_the_pages_show_and_downloads_csv_and_the_ex
     expect(rows.first).to_contain_text("rita")
     expect(rows.first).to_contain_text(approved)
     expect(rows.first).to_contain_text("resnet-classifier")
+    # The workspace reads as typed in the filter: by its name, with its ID beside it.
+    expect(rows.first).to_contain_text(f"Vision Lab {vision.workspace_id}")
     expect(rows.first.get_by_role("link", name="3.0")).to_be_visible()
     no_sideways_scroll(page)
 
