@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from approvals import services
 from approvals.display.actions import action_label
-from approvals.models import DatasetName, ModelVersion
+from approvals.models import AuditEvent, DatasetName, ModelVersion
 from tests.factories import make_model, make_version, make_workspace, results_metrics
 
 LANGUAGES = ["en", "zh-hans"]
@@ -197,13 +197,11 @@ def test_the_reviewer_filters_the_queue_reads_the_deltas_approves_and_lands_on_t
     expect(page.locator("h1")).to_contain_text("1.3")
     target.refresh_from_db()
     assert target.approval_status == "Approved"
-    event = services_event(target, "version.approved")
+    event = audit_event(target, "version.approved")
     assert event.actor == "rita" and event.payload["reason"] == reason
 
 
-def services_event(version: ModelVersion, action: str):
-    from approvals.models import AuditEvent
-
+def audit_event(version: ModelVersion, action: str) -> AuditEvent:
     return AuditEvent.objects.get(action=action, model_id=version.model.model_id, version_name=version.version_name)
 
 
@@ -281,7 +279,7 @@ def test_the_editor_fixes_a_metric_in_the_table_sees_the_value_diff_and_a_bad_so
     version.refresh_from_db()
     assert version.metrics["Results"][0]["Metrics"] == {"accuracy": 0.8821, "loss": 0.25}
     assert version.source_type == "Custom"
-    assert services_event(version, "version.edited").payload["reason"] == note
+    assert audit_event(version, "version.edited").payload["reason"] == note
 
 
 # --- 3. The auditor --------------------------------------------------------------------------
