@@ -63,6 +63,8 @@ def test_the_source_id_error_on_the_edit_page_is_chinese(client):
     page = response.content.decode()
     assert response.status_code == 400
     assert "SourceType 为 TrainingService 时，SourceId 的格式必须为" in page
+    # The summary's link reads with a Chinese colon: 来源 ID：…
+    assert '<a href="#id_SourceId">来源 ID：SourceType 为 TrainingService 时' in page
     assert "must look like" not in page
 
 

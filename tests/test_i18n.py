@@ -202,3 +202,41 @@ def test_every_message_the_code_marks_has_a_chinese_translation():
 def test_the_code_message_finder_finds_marked_literals():
     messages = {msgid for _where, msgid in code_messages()}
     assert {"A rejection needs a reason.", "Training spec"} <= messages
+
+
+# Django's own extraction of a template: its messages as gettext/pgettext/ngettext calls.
+_STRING = r"u?'(?:[^'\\]|\\.)*'"
+_TEMPLATE_CALL = re.compile(rf"\b(gettext|pgettext|ngettext|npgettext)\(({_STRING})(?:,\s*({_STRING}))?")
+
+
+def template_messages(source: str) -> list[tuple[str | None, str]]:
+    """(context, msgid) of every message a template marks, as makemessages would read them."""
+    import ast
+
+    from django.utils.translation.template import templatize
+
+    found = []
+    for kind, first, second in _TEMPLATE_CALL.findall(templatize(source, origin="template.html")):
+        first, second = ast.literal_eval(first), ast.literal_eval(second) if second else None
+        found.append((first, second) if kind.startswith("p") else (None, first))
+    return found
+
+
+def test_every_message_a_template_marks_has_a_chinese_translation():
+    translated = {(entry.get("msgctxt"), entry["msgid"]) for entry in po_entries() if entry.get("msgstr")}
+    missing = [
+        (str(path.relative_to(ROOT)), msgid)
+        for path in sorted((ROOT / "templates").rglob("*"))
+        if path.is_file()
+        for context, msgid in template_messages(path.read_text(encoding="utf-8"))
+        if (context, msgid) not in translated
+    ]
+    assert missing == []
+
+
+def test_the_template_message_finder_reads_every_kind_of_tag():
+    source = (
+        '{% translate "Reject" %}{% translate "edited" context "audit action" %}'
+        "{% blocktranslate count n=k %}{{ n }} field{% plural %}{{ n }} fields{% endblocktranslate %}"
+    )
+    assert template_messages(source) == [(None, "Reject"), ("audit action", "edited"), (None, "%(n)s field")]

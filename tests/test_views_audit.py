@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_event, make_model, make_user, make_version
+from tests.factories import make_event, make_model, make_user, make_version, make_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,17 @@ def test_payloads_in_the_audit_log_render_inert(client, auditor):
 
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_log_names_each_events_workspace_as_the_filters_and_other_pages_do(client, auditor):
+    version = make_version(make_model(make_workspace(name="Vision Lab", workspace_id="ws-vision")))
+    make_event(version, actor="alice", action="edit")
+    make_event(actor="alice", action="token.created", payload={})  # of no workspace
+
+    html = client.get(reverse("audit_log")).content.decode()
+    body = html.split("<tbody>", 1)[1]
+
+    assert 'Vision Lab <code class="muted">ws-vision</code>' in body
+    # Filtered by the name the table shows, the event is found.
+    found = client.get(reverse("audit_log"), {"workspace": "Vision Lab"}).content.decode()
+    assert table_seqs(found) == [1]

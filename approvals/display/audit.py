@@ -56,3 +56,12 @@ def shown_events(
 ) -> Iterator[AuditEvent]:
     for event in events:
         yield shown_event(event, reveal=reveal, retracted=retracted)
+
+
+def with_workspace_names(events: Iterable[AuditEvent], names: dict[str, str]) -> list[AuditEvent]:
+    """The events, each with `workspace_name`: the name the other pages show for its workspace
+    ("" for none, or one the reader cannot see), so the log reads as the filters are typed."""
+    events = list(events)
+    for event in events:
+        event.workspace_name = names.get(event.workspace_id, "")
+    return events

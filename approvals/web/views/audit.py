@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals.display.actions import action_choices
-from approvals.display.audit import comment_ids, shown_events
+from approvals.display.audit import comment_ids, shown_events, with_workspace_names
 from approvals.permissions import AUDITOR, STAFF, can_export_audit, role_required
 from approvals.selectors import audit as audit_selectors
 from approvals.selectors.audit_hints import filter_hints
@@ -25,12 +25,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     valid = form.is_valid()
     page, hints = None, []
     reader = audit_selectors.AuditReader.of(request.user)
+    workspaces = audit_selectors.readable_workspaces(reader)
     if valid:
         page = audit_selectors.audit_page(
             form.filters(), reader=reader, before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
         )
         retracted = retracted_comment_ids(comment_ids(page.events))
-        page.events = list(shown_events(page.events, reveal=reader.sees_who_and_where, retracted=retracted))
+        page.events = with_workspace_names(
+            shown_events(page.events, reveal=reader.sees_who_and_where, retracted=retracted),
+            {w.workspace_id: w.name for w in workspaces},
+        )
         if not page.events:
             hints = [
                 (hint, _hint_links(request, hint.field, hint.values))
@@ -41,7 +45,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "page": page,
         "hints": hints,
         "action_choices": action_choices(),
-        "workspace_names": [w.name for w in audit_selectors.readable_workspaces(reader)],
+        "workspace_names": [w.name for w in workspaces],
         "can_export": can_export_audit(request.user),
     }
     return render(request, "approvals/audit_log.html", context, status=status_for(valid))
