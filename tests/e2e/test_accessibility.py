@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.urls import reverse
+from django.urls import URLPattern, resolve, reverse
 
 from approvals import services
 from approvals.models import Change, ChangeKind, MetricGate, ModelVersion, PushState
 from approvals.services.comments import comment_create
 from approvals.services.reviews import review_assign, review_request_changes
 from approvals.services.tokens import api_token_create
+from approvals.web import urls as web_urls
 from tests.factories import grant, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,6 +33,23 @@ LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 740}
 LANGUAGES = ("en", "zh-hans")
 ROLES = ("approver", "editor", "viewer", "auditor", "staff")
+# The dashboard's URLs that are no page of their own; every other one in approvals/web/urls.py is checked.
+NOT_PAGES = {
+    "version_gate_waive": "POST only: a form on the version and decide pages",
+    "version_retry_push": "POST only: a button on the version page",
+    "version_push_state": "a fragment the version page polls into itself (checked there)",
+    "version_comment": "POST only: a form on the version page",
+    "version_comment_retract": "POST only: a button on the version page",
+    "version_request_changes": "POST only: a form on the version page",
+    "version_assign": "POST only: a form on the version page",
+    "inbox_mark_read": "POST only: a button in the inbox",
+    "inbox_mark_all_read": "POST only: a button in the inbox",
+    "live_status_counts": "a fragment the queue polls into itself (checked there)",
+    "live_sync_states": "a fragment the queue polls into itself (checked there)",
+    "live_queue_rows": "a fragment the queue polls into itself (checked there)",
+    "audit_export": "CSV, no HTML",
+    "token_revoke": "POST only: a button on the tokens page",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,12 @@ def _bad_source(page: Any) -> None:
     page.locator("#id_SourceId").fill("job-1")
     _submit_edit(page)
     page.wait_for_selector(".error-summary")
+
+
+def _new_token(page: Any) -> None:
+    page.locator("#id_name").fill("laptop")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_selector("#new-token")
 
 
 def seed(workspace) -> tuple[dict[str, Any], list[Page]]:
@@ -129,6 +153,7 @@ def seed(workspace) -> tuple[dict[str, Any], list[Page]]:
         Page("preferences", reverse("notification_preferences")),
         Page("audit log", reverse("audit_log")),
         Page("API tokens", reverse("token_list")),
+        Page("API token created", reverse("token_list"), roles=("viewer",), then=_new_token),
         Page("refused (403)", version_url("version_decide", target, "?status=Approved"), roles=("viewer",)),
         Page("not found (404)", reverse("model_detail", args=["no-such-model"]), roles=("viewer",)),
         Page("sign in", reverse("login"), roles=("anonymous",)),
@@ -178,4 +203,25 @@ def test_every_page_for_every_role_at_both_widths_has_no_serious_accessibility_v
                 found += [describe(where, v) for v in serious_violations(page)]
                 checked += 1
     assert checked > 60
+    visited = {resolve(p.path.split("?")[0]).url_name for p in pages}
+    web_pages = {u.name for u in web_urls.urlpatterns if isinstance(u, URLPattern)}
+    assert web_pages - visited - set(NOT_PAGES) == set(), "a page of approvals/web/urls.py is not checked"
     assert found == [], "\n".join(found)
+
+
+def test_the_check_sees_a_violation_under_the_pages_real_content_security_policy(browse, person, synced_workspace):
+    """The control: axe runs inside the page's CSP and reports what it must (here: grey on white)."""
+    session = browse(viewport=LAPTOP)
+    session.sign_in_as(person("vic", "viewer"))
+    page = session.page
+    page.goto(reverse("home"))
+    assert serious_violations(page) == []
+
+    page.evaluate(
+        """() => { const p = document.createElement('p'); p.id = 'faint'; p.textContent = 'hard to read';
+        p.style.color = '#d0d0d0'; p.style.background = '#ffffff'; document.querySelector('main').append(p); }"""
+    )
+
+    found = {v["id"]: v for v in serious_violations(page)}
+    assert "color-contrast" in found
+    assert [node["target"] for node in found["color-contrast"]["nodes"]] == [["#faint"]]
