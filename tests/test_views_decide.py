@@ -411,3 +411,63 @@ def test_a_decision_without_the_revision_it_was_made_on_is_refused(client, versi
     response = client.post(decide_url(version), {"status": "Approved", "reason": ""})
     assert response.status_code == 400
     assert write_state(version) == before
+
+
+# --- "and next" -------------------------------------------------------------------
+
+
+def test_with_another_version_waiting_the_buttons_say_and_next_and_name_it(client, users, version):
+    following = make_version(make_model(name="text-ocr"), version_name="2.0.0")
+    client.force_login(users["approver"])
+
+    approve = client.get(decide_url(version, "Approved")).content.decode()
+    reject = client.get(decide_url(version, "Rejected")).content.decode()
+
+    assert re.search(
+        r'<button type="submit" class="approve" aria-describedby="next-version">Approve and next</button>', approve
+    )
+    assert re.search(
+        r'<button type="submit" class="reject" aria-describedby="next-version">Reject and next</button>', reject
+    )
+    for page in (approve, reject):
+        assert "this version</button>" not in page
+        assert f"Then on to the next version waiting: text-ocr {following.version_name}." in page
+
+
+def test_with_nothing_else_waiting_the_buttons_decide_this_version_only(client, users, version):
+    make_version(make_model(name="done"), version_name="0.9.0", approval_status="Approved")
+    client.force_login(users["approver"])
+
+    approve = client.get(decide_url(version, "Approved")).content.decode()
+    reject = client.get(decide_url(version, "Rejected")).content.decode()
+
+    assert ">Approve this version</button>" in approve and "and next" not in approve
+    assert ">Reject this version</button>" in reject and "and next" not in reject
+    assert "Then on to the next version waiting" not in approve + reject
+
+
+def test_approving_and_next_lands_on_the_version_the_page_named(client, users, version):
+    following = make_version(make_model(name="text-ocr"), version_name="2.0.0")
+    client.force_login(users["approver"])
+    assert f"text-ocr {following.version_name}." in client.get(decide_url(version, "Approved")).content.decode()
+
+    response = decide(client, version, "Approved")
+
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(following)
+    landed = client.get(response["Location"]).content.decode()
+    assert f"Approved {version.model.name} {version.version_name}. Pushing to PAI…" in landed
+    assert "This is the next version waiting." in landed
+
+
+def test_and_next_in_chinese(client, users, version):
+    make_version(make_model(name="text-ocr"), version_name="2.0.0")
+    client.force_login(users["approver"])
+    client.cookies["django_language"] = "zh-hans"
+
+    approve = client.get(decide_url(version, "Approved")).content.decode()
+    reject = client.get(decide_url(version, "Rejected")).content.decode()
+
+    assert "批准并转到下一个</button>" in approve
+    assert "拒绝并转到下一个</button>" in reject
+    assert "随后转到下一个待审批的版本：text-ocr 2.0.0。" in approve

@@ -117,7 +117,7 @@ def test_an_approver_approves_after_the_confirmation_and_pai_holds_approved(
     expect(page.get_by_role("heading", name="This cannot be undone")).to_be_visible()
     expect(page.get_by_role("heading", name="What is being approved")).to_be_visible()
     page.get_by_label("Reason (optional)").fill("Better on every dataset.")
-    page.get_by_role("button", name="Approve this version").click()
+    page.get_by_role("button", name="Approve and next").click()
 
     model_name = pending_version.model.name
     expect(page.get_by_text(f"Approved {model_name} {pending_version.version_name}. Pushing to PAI…")).to_be_visible()
@@ -140,7 +140,7 @@ def test_a_rejection_without_a_reason_is_refused_and_nothing_changes(browse, per
 
     page.goto(version_path(pending_version))
     page.get_by_role("link", name="Reject…").click()
-    page.get_by_role("button", name="Reject this version").click()
+    page.get_by_role("button", name="Reject and next").click()
 
     expect(page.get_by_role("alert").filter(has_text="A rejection needs a reason.")).to_be_visible()
     pending_version.refresh_from_db()
@@ -160,7 +160,7 @@ def test_with_two_approvers_required_the_first_approval_waits_and_the_second_sen
     first.page.goto(version_path(pending_version))
     first.page.get_by_role("link", name="Approve…").click()
     expect(first.page.get_by_text("0 of 2 approvals")).to_be_visible()
-    first.page.get_by_role("button", name="Approve this version").click()
+    first.page.get_by_role("button", name="Approve and next").click()
     expect(first.page.get_by_text("is recorded (1 of 2).", exact=False)).to_be_visible()
     first.page.goto(version_path(pending_version))
     expect(first.page.get_by_text("You approved this version; it waits for another approver.")).to_be_visible()
@@ -171,7 +171,7 @@ def test_with_two_approvers_required_the_first_approval_waits_and_the_second_sen
     second.page.goto(version_path(pending_version))
     expect(second.page.get_by_text("1 of 2 approvals")).to_be_visible()
     second.page.get_by_role("link", name="Approve…").click()
-    second.page.get_by_role("button", name="Approve this version").click()
+    second.page.get_by_role("button", name="Approve and next").click()
     expect(second.page.get_by_text("Pushing to PAI…", exact=False)).to_be_visible()
     second.page.goto(version_path(pending_version))
     expect(push_badge(second.page)).to_have_text("push: done", timeout=PUSH_TIMEOUT_MS)

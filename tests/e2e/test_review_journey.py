@@ -57,7 +57,7 @@ def test_changes_requested_then_fixed_then_approved_with_each_person_told(
     expect(page.get_by_text("edna changed")).to_be_visible()
     page.goto(path)
     page.get_by_role("link", name="Approve…").click()
-    page.get_by_role("button", name="Approve this version").click()
+    page.get_by_role("button", name="Approve and next").click()
     expect(page.get_by_text("Pushing to PAI…", exact=False)).to_be_visible()
     expect(
         page.get_by_text(f"Approved {pending_version.model.name} {pending_version.version_name}.", exact=False)

@@ -100,6 +100,8 @@ def version_decide(request: HttpRequest, model_id: str, version_name: str) -> Ht
         "pending": _pending_changes(version),
         # A decision sent for an older revision: what changed since the page was opened.
         "stale": stale,
+        # Where the reviewer lands after deciding (the buttons say "and next" when there is one).
+        "following": next_waiting(version, scope=scope_of_role(request.user, APPROVER)),
     }
     return render(request, "approvals/version_decide.html", context, status=status_code)
 
