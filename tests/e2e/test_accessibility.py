@@ -33,6 +33,10 @@ LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 740}
 LANGUAGES = ("en", "zh-hans")
 ROLES = ("approver", "editor", "viewer", "auditor", "staff")
+# The pages everyone opens are checked as the person who sees the most on them (staff, who
+# also approves), the editor (edit links) and the viewer (the least); each role's own pages
+# (edit, decide, tokens) as that role. Every role still signs in and is checked.
+SHARED = ("staff", "editor", "viewer")
 # The dashboard's URLs that are no page of their own; every other one in approvals/web/urls.py is checked.
 NOT_PAGES = {
     "version_gate_waive": "POST only: a form on the version and decide pages",
@@ -57,7 +61,7 @@ class Page:
     name: str
     path: str
     # Who opens it: the roles above, or "anonymous".
-    roles: tuple[str, ...] = ROLES
+    roles: tuple[str, ...] = SHARED
     # After going to `path`: what the person does to reach the state checked (a preview, an error).
     then: Callable[[Any], None] | None = None
 
@@ -149,9 +153,9 @@ def seed(workspace) -> tuple[dict[str, Any], list[Page]]:
         Page("decide: reject", version_url("version_decide", target, "?status=Rejected"), roles=("approver", "staff")),
         Page("decide: choose", version_url("version_decide", target), roles=("approver",)),
         Page("resolve conflict", version_url("version_resolve_conflict", conflicted), roles=writers),
-        Page("inbox", reverse("inbox")),
+        Page("inbox", reverse("inbox"), roles=ROLES),
         Page("preferences", reverse("notification_preferences")),
-        Page("audit log", reverse("audit_log")),
+        Page("audit log", reverse("audit_log"), roles=("auditor", "staff", "viewer")),
         Page("API tokens", reverse("token_list")),
         Page("API token created", reverse("token_list"), roles=("viewer",), then=_new_token),
         Page("refused (403)", version_url("version_decide", target, "?status=Approved"), roles=("viewer",)),
