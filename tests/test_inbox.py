@@ -17,13 +17,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from approvals import services
+from approvals.display.created import created_models
+from approvals.display.notifications import headline
 from approvals.errors import ApplicationError
 from approvals.management.commands.create_demo_users import NLP
 from approvals.models import EmailState, Notification, NotificationKind, PersonSettings, Workspace
 from approvals.services import audit_events
 from approvals.services.comments import comment_create
 from approvals.services.inbox import notification_mark_read, preferences_save
-from approvals.services.mail import send_email_digests, send_pending_emails
+from approvals.services.mail import notification_path, send_email_digests, send_pending_emails
 from approvals.services.reviews import review_assign, review_request_changes
 from approvals.sync import sync_workspace
 from tests.factories import grant, make_model, make_user, make_version, make_workspace
@@ -252,7 +254,18 @@ def test_in_the_demo_a_sync_puts_new_pending_versions_in_the_teams_reviewers_inb
     assert told == {"reviewer", "reviewer2"}  # NLP's approvers; not vision-reviewer, not the editor
     pending_models = set(nlp.versions.filter(approval_status="Pending").values_list("model__model_id", flat=True))
     mine = Notification.objects.filter(user__username="reviewer").select_related("event")
-    assert {n.event.model_id for n in mine} == pending_models
+    # One audit event for the sync's page of models, one notification per model with versions waiting.
+    assert len({n.event_id for n in mine}) == 1 and mine[0].event.model_id == ""
+    assert {n.model_id for n in mine} == pending_models
+    for n in mine:
+        (part,) = [m for m in created_models(n.event) if m.model_id == n.model_id]
+        text = headline(n.kind, n.event, n.model_id)
+        assert part.model_name in text and "wait" in text, text
+        if len(part.versions) == 1:
+            assert notification_path(n) == reverse("version_detail", args=[n.model_id, part.versions[0]])
+        else:
+            assert text.startswith(f"{len(part.versions)} new versions of model {part.model_name} ")
+            assert notification_path(n) == reverse("model_detail", args=[n.model_id])
     assert all(n.email_state == EmailState.DIGEST for n in mine)  # the demo users have addresses
 
 

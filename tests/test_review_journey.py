@@ -142,13 +142,15 @@ def test_a_new_version_goes_from_the_emulator_through_changes_requested_to_appro
     rita, eddie, model = scene["rita"], scene["eddie"], scene["model"]
 
     # 1. A training job registers a new version in "PAI"; the command asks for the next sync.
+    created_before = AuditEvent.objects.filter(action="pai.created", model_id=model.model_id, actor="PAI").count()
     call_command(
         "pai_emulator_add_version", "--model", model.name, "--emulator", pai_emulator.url, "--sync", verbosity=0
     )
     version = wait_for(
         lambda: (
             ModelVersion.objects.filter(model=model, approval_status="Pending").order_by("-pk").first()
-            if AuditEvent.objects.filter(action="pai.created", model_id=model.model_id, actor="PAI").count() > 1
+            if AuditEvent.objects.filter(action="pai.created", model_id=model.model_id, actor="PAI").count()
+            > created_before
             else None
         ),
         timeout=60,

@@ -124,11 +124,13 @@ def test_a_sync_mirrors_every_model_and_version_pai_lists(workspace, client, pai
     assert workspace.sync_progress["models"] == workspace.sync_progress["models_total"] == len(registry)
     assert workspace.sync_progress["versions"] == len(expected)
 
-    # A first sync writes one event per model naming its versions, not one per version.
-    created = events("pai.created")
-    assert len(created) == len(registry)
-    assert {e.model_id: sorted(e.payload["versions"]) for e in created} == {m: sorted(vs) for m, vs in registry.items()}
-    assert all(e.actor == "PAI" and e.workspace_id == WS and e.payload["new_model"] for e in created)
+    # A first sync writes one event per page of models naming each model's versions, not one per model.
+    (created,) = events("pai.created")
+    assert created.model_id == "" and created.payload["count"] == len(expected)
+    models = created.payload["models"]
+    assert {m: sorted(part["versions"]) for m, part in models.items()} == {m: sorted(vs) for m, vs in registry.items()}
+    assert all(part["new_model"] for part in models.values())
+    assert created.actor == "PAI" and created.workspace_id == WS
     assert verify_chain().ok
 
 

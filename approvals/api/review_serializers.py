@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from approvals.display.created import named_by
 from approvals.display.notifications import headline
 from approvals.models import COMMENT_MAX_CHARS
 from approvals.services.reviews import REASON_MAX_CHARS
@@ -52,11 +53,17 @@ class NotificationOutput(serializers.Serializer):
     action = serializers.CharField(source="event.action", help_text="The audit event's action.")
     event_seq = serializers.IntegerField(source="event.seq")
     WorkspaceId = serializers.CharField(source="event.workspace_id")
-    ModelId = serializers.CharField(source="event.model_id")
-    VersionName = serializers.CharField(source="event.version_name")
+    ModelId = serializers.SerializerMethodField(help_text='The model it is about, or "".')
+    VersionName = serializers.SerializerMethodField(help_text='The version it is about, or "".')
 
     def get_text(self, notification: Any) -> str:
-        return headline(notification.kind, notification.event)
+        return headline(notification.kind, notification.event, notification.model_id)
+
+    def get_ModelId(self, notification: Any) -> str:
+        return named_by(notification.event, notification.model_id)[0]
+
+    def get_VersionName(self, notification: Any) -> str:
+        return named_by(notification.event, notification.model_id)[2]
 
 
 NotificationPage = type(

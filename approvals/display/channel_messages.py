@@ -59,10 +59,12 @@ def page_url(event: Any, details: dict[str, Any]) -> str:
     """The absolute link to the page the event is about: the version, the model, or the dashboard."""
     base = settings.DASHBOARD_URL.rstrip("/")
     versions = details.get("versions") or ([event.version_name] if event.version_name else [])
-    if event.model_id and len(versions) == 1:
-        return f"{base}/models/{quote(event.model_id, safe='')}/versions/{quote(versions[0], safe='')}/"
-    if event.model_id:
-        return f"{base}/models/{quote(event.model_id, safe='')}/"
+    # A sync's event about a page of models gives each model its own message, naming it in `details`.
+    model_id = details.get("model_id") or event.model_id
+    if model_id and len(versions) == 1:
+        return f"{base}/models/{quote(model_id, safe='')}/versions/{quote(versions[0], safe='')}/"
+    if model_id:
+        return f"{base}/models/{quote(model_id, safe='')}/"
     return f"{base}/"
 
 
@@ -86,7 +88,7 @@ def message_for(event: Any, kind: str, details: dict[str, Any], *, workspace: st
     values = {
         "actor": event.actor,
         "workspace": workspace,
-        "model": event.model_name or event.model_id,
+        "model": details.get("model_name") or details.get("model_id") or event.model_name or event.model_id,
         "version": event.version_name or ", ".join(versions),
         "versions": ", ".join(versions[:DIGEST_LINES])
         + ("…" if details.get("count", len(versions)) > DIGEST_LINES else ""),

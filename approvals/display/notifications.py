@@ -7,29 +7,49 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from approvals.display.created import created_models, named_by
 from approvals.models import AuditEvent, NotificationKind
 
+# A notification of a sync's page of models names this many of them.
+NAMED_MODELS = 5
 
-def _where(event: AuditEvent) -> str:
-    if event.version_name:
+
+def _where(event: AuditEvent, model_id: str = "") -> str:
+    _model_id, model_name, version_name = named_by(event, model_id)
+    if version_name:
         return _("%(model)s version %(version)s in workspace %(workspace)s") % {
-            "model": event.model_name,
-            "version": event.version_name,
+            "model": model_name,
+            "version": version_name,
             "workspace": event.workspace_id,
         }
     return _("model %(model)s in workspace %(workspace)s") % {
-        "model": event.model_name,
+        "model": model_name,
         "workspace": event.workspace_id,
     }
 
 
-def headline(kind: str, event: AuditEvent) -> str:
-    """One sentence: who did what where."""
+def headline(kind: str, event: AuditEvent, model_id: str = "") -> str:
+    """One sentence: who did what where (`model_id`: the notification's model, in a sync's event
+    about a page of models)."""
     payload: dict[str, Any] = event.payload if isinstance(event.payload, dict) else {}
     if kind == NotificationKind.SYNC_FAILED:
         return _("The sync of workspace %(workspace)s from PAI failed.") % {"workspace": event.workspace_id}
-    values = {"who": event.actor, "where": _where(event)}
+    values = {"who": event.actor, "where": _where(event, model_id)}
     if kind == NotificationKind.NEW_PENDING:
+        created = created_models(event)
+        if model_id and not event.model_id:
+            created = [m for m in created if m.model_id == model_id]
+            payload = {"versions": created[0].versions if created else []}
+        if len(created) > 1:  # a sync's page of models: one notification says them all
+            names = ", ".join(m.model_name or m.model_id for m in created[:NAMED_MODELS])
+            return _(
+                "%(count)s new versions of %(models)s models in workspace %(workspace)s wait for review: %(names)s."
+            ) % {
+                "count": sum(len(m.versions) for m in created),
+                "models": len(created),
+                "workspace": event.workspace_id,
+                "names": names + ("…" if len(created) > NAMED_MODELS else ""),
+            }
         names = payload.get("versions") or []
         if len(names) > 1:
             return _("%(count)s new versions of %(where)s wait for review.") % {"count": len(names), **values}

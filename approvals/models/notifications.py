@@ -50,6 +50,9 @@ class Notification(models.Model):
     # answer TRUNCATE with its own error before the audit table's trigger refuses it.
     event = models.ForeignKey(AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     kind = models.CharField(max_length=24, choices=NotificationKind.choices)
+    # The model it is about when the event is a sync's about a page of models (one notification per
+    # model); "" when the event names its model itself, or none.
+    model_id = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     email_state = models.CharField(max_length=16, choices=EmailState.choices, default=EmailState.NONE)
@@ -59,7 +62,9 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["user", "event"], name="one_notification_per_event")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event", "model_id"], name="one_notification_per_event_model")
+        ]
         indexes = [
             models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
             models.Index(fields=["email_state", "created_at"], name="notification_email_idx"),

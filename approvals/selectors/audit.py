@@ -23,7 +23,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from approvals.display.actions import action_codes
-from approvals.models import AuditEvent, ModelVersion, Workspace
+from approvals.models import AuditEvent, ModelVersion, RegisteredModel, Workspace
 from approvals.permissions import NOTHING, Scope, readable, sees_who_and_where
 
 AUDIT_PAGE_SIZE = 50
@@ -91,17 +91,26 @@ def readable_workspaces(reader: AuditReader) -> list[Workspace]:
     return list(reader.scope.filter(Workspace.objects.all(), path="pk").order_by("name"))
 
 
+def _about_model(text: str) -> Q:
+    """Events about the model `text` names (its id or its name): in their columns, or inside a sync's
+    `pai.created` about a page of models ({"models": {ModelId: ...}}, display/created.py)."""
+    ids = [text, *RegisteredModel.objects.filter(name__iexact=text).values_list("model_id", flat=True)[:100]]
+    in_a_page = Q(action="pai.created", model_id="", payload__models__has_any_keys=ids)
+    return Q(model_id=text) | Q(model_name__iexact=text) | in_a_page
+
+
 def audit_events(filters: AuditFilters, *, reader: AuditReader) -> QuerySet[AuditEvent]:
     """Matching events the reader may see, newest first.
 
     The filters take what the pages show as well as the stored codes: a workspace's name, a
     model's name, a person's name, an action in words ("approved", "已批准"); subqueries, so
-    the query count does not change."""
+    the query count does not change (but for a model's: one query for the ids of the models
+    of that name, to look for them inside a sync's events about a page of models)."""
     queryset = reader.visible(AuditEvent.objects.all())
     if filters.workspace_id:
         queryset = queryset.filter(workspace_id__in=workspaces_named(filters.workspace_id))
     if filters.model_id:
-        queryset = queryset.filter(Q(model_id=filters.model_id) | Q(model_name__iexact=filters.model_id))
+        queryset = queryset.filter(_about_model(filters.model_id))
     if filters.version_name:
         queryset = queryset.filter(version_name=filters.version_name)
     if filters.actor:

@@ -119,6 +119,26 @@ def pai_created(workspace: Workspace, model: RegisteredModel, *, names: list[str
     return _by_pai("pai.created", workspace, model, version_name=version_name, payload=payload)
 
 
+def pai_created_page(workspace: Workspace, created: list[tuple[RegisteredModel, list[str], bool]]) -> AuditEvent | None:
+    """One `pai.created` event for the versions a page of the sync created, whatever the number of models.
+
+    One model: the event names it in its columns, as `pai_created` does (a re-sync that finds a new
+    version). Several: the columns name no model and the payload holds them by ModelId,
+    {"models": {id: {"name", "versions", "new_model"}}}, which the audit log's model filter
+    looks into (selectors/audit.py); display/created.py reads both shapes."""
+    if not created:
+        return None
+    if len(created) == 1:
+        model, names, new_model = created[0]
+        return pai_created(workspace, model, names=names, new_model=new_model)
+    models = {
+        model.model_id: {"name": model.name, "versions": names, "new_model": new_model}
+        for model, names, new_model in created
+    }
+    payload = {"models": models, "count": sum(len(names) for _model, names, _new in created)}
+    return append_event(actor=PAI, action="pai.created", workspace_id=workspace.workspace_id, payload=payload)
+
+
 def pai_gone(
     workspace: Workspace, model: RegisteredModel, *, version_name: str = "", names: list[str] | None = None
 ) -> AuditEvent:

@@ -46,6 +46,15 @@ def _next_batch(channel: NotificationChannel) -> list[OutboxMessage]:
     return list(pending.filter(digest_id=formed).order_by("id"))
 
 
+def _payload_about(row: OutboxMessage) -> Any:
+    """The event's payload, or for a message about one model of a sync's page, that model's part."""
+    payload = row.event.payload
+    model_id = row.details.get("model_id")
+    if model_id and isinstance(payload, dict) and isinstance(payload.get("models"), dict):
+        return payload["models"].get(model_id, {})
+    return payload
+
+
 def _event_data(row: OutboxMessage, message: Message, workspace: Any) -> dict[str, Any]:
     event = row.event
     return {
@@ -57,7 +66,11 @@ def _event_data(row: OutboxMessage, message: Message, workspace: Any) -> dict[st
             "url": message.url,
             "actor": event.actor,
             "workspace": {"id": workspace.workspace_id, "name": workspace.name},
-            "model": {"id": event.model_id, "name": event.model_name},
+            # A sync's event about a page of models gives each model its message (details name it).
+            "model": {
+                "id": row.details.get("model_id") or event.model_id,
+                "name": row.details.get("model_name") or event.model_name,
+            },
             "version": event.version_name,
             **(
                 {"versions": row.details["versions"], "count": row.details.get("count")}
@@ -65,7 +78,7 @@ def _event_data(row: OutboxMessage, message: Message, workspace: Any) -> dict[st
                 else {}
             ),
             "audit": {"seq": event.seq, "action": event.action},
-            "details": event.payload,
+            "details": _payload_about(row),
         },
     }
 

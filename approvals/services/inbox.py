@@ -29,6 +29,7 @@ from approvals.models import (
     NotificationPreference,
     PersonSettings,
 )
+from approvals.services.notification_kinds import pending_created
 from approvals.services.recipients import recipients_of
 
 # Without a choice of their own, people get at once what asks them to act, the rest once a day.
@@ -80,11 +81,16 @@ def notify_people(event: AuditEvent) -> list[Notification]:
             "user_id", "kind", "email"
         )
     }
+    # A sync's event about a page of models tells each person once per model with versions waiting.
+    about = list(pending_created(event)) if event.action == "pai.created" and not event.model_id else [""]
     rows = []
     for user_id, kind in sorted(told.items()):
         choice = chosen.get((user_id, kind), DEFAULT_EMAIL[kind])
         state = STATE_OF_CHOICE[choice] if user_id in with_address else EmailState.NONE
-        rows.append(Notification(user_id=user_id, event=event, kind=kind, email_state=state))
+        rows += [
+            Notification(user_id=user_id, event=event, kind=kind, model_id=model_id, email_state=state)
+            for model_id in about
+        ]
     Notification.objects.bulk_create(rows)
     if any(row.email_state == EmailState.PENDING for row in rows):
         _enqueue_emails()

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import connection
 
-from approvals.models import ModelVersion, VersionLabel
+from approvals.models import VersionLabel
 
 # SQLite takes at most 999 parameters a statement: 3 columns a row.
 CHUNK = 300
@@ -48,12 +48,3 @@ def labels_index(labels_by_pk: Mapping[int, Sequence[Mapping[str, Any]]], *, fre
     VersionLabel.objects.bulk_create(
         [VersionLabel(version_id=pk, key=key, value=value) for pk, key, value in rows], batch_size=CHUNK
     )
-
-
-def labels_index_new(model_pk: int, labels_by_name: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """The index rows of a model's versions just inserted (by name: insert_rows gives no ids back)."""
-    named = {name: labels for name, labels in labels_by_name.items() if labels}
-    if not named:
-        return
-    pks = ModelVersion.objects.filter(model_id=model_pk, version_name__in=list(named)).values_list("version_name", "pk")
-    labels_index({pk: named[name] for name, pk in pks}, fresh=True)

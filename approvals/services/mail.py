@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from approvals.display.created import named_by
 from approvals.display.notifications import detail, headline
 from approvals.models import EmailState, Notification, NotificationKind, PersonSettings
 from approvals.selectors.reviews import retracted_comment_ids
@@ -34,13 +35,15 @@ MAIL_ERRORS = (smtplib.SMTPException, OSError)
 def notification_path(notification: Notification) -> str:
     """The page the notification is about: its version's, or its model's (a sync's many new versions);
     for a failed sync the queue, whose sync states show the error."""
-    event = notification.event
     if notification.kind == NotificationKind.SYNC_FAILED:
         return reverse("home")
-    if event.version_name:
-        return reverse("version_detail", args=[event.model_id, event.version_name])
-    if event.model_id:
-        return reverse("model_detail", args=[event.model_id])
+    model_id, _name, version_name = named_by(notification.event, notification.model_id)
+    if version_name:
+        return reverse("version_detail", args=[model_id, version_name])
+    if model_id:
+        return reverse("model_detail", args=[model_id])
+    if notification.kind == NotificationKind.NEW_PENDING:
+        return reverse("home")  # the queue lists what waits
     return reverse("inbox")
 
 
@@ -82,7 +85,8 @@ def _item(notification: Notification, hidden: frozenset[int]) -> dict[str, str]:
     text = detail(notification.kind, event)
     if event.payload.get("comment_id") in hidden:
         text = _("(The comment was retracted.)")
-    return {"headline": headline(notification.kind, event), "detail": text, "link": link_of(notification)}
+    headline_text = headline(notification.kind, event, notification.model_id)
+    return {"headline": headline_text, "detail": text, "link": link_of(notification)}
 
 
 def _hidden_comments(rows: list[Notification]) -> frozenset[int]:

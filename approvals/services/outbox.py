@@ -23,7 +23,7 @@ from approvals.models import (
     OutboxMessage,
     OutboxState,
 )
-from approvals.services.notification_kinds import ACTION_KINDS, notification_for
+from approvals.services.notification_kinds import ACTION_KINDS, notifications_for
 
 AUDIT_KIND = "audit"
 HTTP_SINK, SYSLOG_SINK = "http", "syslog"
@@ -38,10 +38,12 @@ def stream_sinks() -> list[str]:
     ]
 
 
-def _channels_told(event: AuditEvent) -> tuple[list[NotificationChannel], str, dict]:
+def _channels_told(event: AuditEvent) -> list[tuple[NotificationChannel, str, dict]]:
+    """(channel, kind, details) of each message the event owes a channel: one per channel, but for
+    a sync's `pai.created` about several models, one per model and channel."""
     kind = ACTION_KINDS.get(event.action)
     if kind is None or not event.workspace_id:
-        return [], "", {}
+        return []
     # Paused channels keep receiving rows: once staff resume them, nothing is missing.
     channels = NotificationChannel.objects.filter(workspace__workspace_id=event.workspace_id, enabled=True)
     if kind == EventKind.TEST:
@@ -50,23 +52,27 @@ def _channels_told(event: AuditEvent) -> tuple[list[NotificationChannel], str, d
     possible = {kind, EventKind.MENTIONED} if kind == EventKind.COMMENT else {kind}
     candidates = [c for c in channels.only("pk", "events") if kind == EventKind.TEST or possible & set(c.events or [])]
     # Only when a channel may hear of it: what it says may take a query (which versions are Pending).
-    note = notification_for(event) if candidates else None
-    if note is None:
-        return [], "", {}
-    told = [c for c in candidates if kind == EventKind.TEST or note.matches & set(c.events or [])]
-    return told, note.kind, note.details
+    notes = notifications_for(event) if candidates else []
+    return [
+        (c, note.kind, note.details)
+        for note in notes
+        for c in candidates
+        if kind == EventKind.TEST or note.matches & set(c.events or [])
+    ]
 
 
 def enqueue_for(event: AuditEvent) -> int:
     """Write the outbox rows `event` causes; call inside its transaction. Returns how many."""
-    channels, kind, details = _channels_told(event)
+    told = _channels_told(event)
     sinks = stream_sinks()
-    rows = [OutboxMessage(event=event, seq=event.seq, channel=c, kind=kind, details=details) for c in channels]
+    rows = [
+        OutboxMessage(event=event, seq=event.seq, channel=c, kind=kind, details=details) for c, kind, details in told
+    ]
     rows += [OutboxMessage(event=event, seq=event.seq, sink=sink, kind=AUDIT_KIND) for sink in sinks]
     if not rows:
         return 0
     OutboxMessage.objects.bulk_create(rows)
-    channel_ids = [c.pk for c in channels]
+    channel_ids = list(dict.fromkeys(c.pk for c, _kind, _details in told))
 
     def send() -> None:
         for channel_id in channel_ids:

@@ -11,18 +11,17 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 
 from approvals.models import (
-    ApprovalStatus,
     AuditEvent,
     Change,
     ChangeKind,
     Comment,
     ModelVersion,
     NotificationKind,
-    RegisteredModel,
     Workspace,
 )
 from approvals.permissions import APPROVER, EDITOR
 from approvals.selectors.people import member_pks, members
+from approvals.services.notification_kinds import pending_created
 
 KIND_OF_ACTION = {
     "pai.created": NotificationKind.NEW_PENDING,
@@ -69,17 +68,15 @@ def _version_of(event: AuditEvent) -> ModelVersion | None:
 
 
 def _new_pending(event: AuditEvent) -> tuple[Workspace | None, dict[int, str]]:
-    """The approvers, if one of the versions the sync created waits for review (a first sync
-    names every version of a model: they are matched in Python, not in an IN list of 100,000)."""
-    names = set(event.payload.get("versions") or [])
-    model = RegisteredModel.objects.select_related("workspace").filter(model_id=event.model_id).first()
-    if model is None or not names:
+    """The workspace's approvers, if one of the versions the sync created waits for review: once
+    for the event, however many models it names (a sync writes one per page of models)."""
+    if not pending_created(event):
         return None, {}
-    pending = ModelVersion.objects.filter(model=model, approval_status=ApprovalStatus.PENDING, gone=False)
-    if names.isdisjoint(pending.values_list("version_name", flat=True)):
+    workspace = Workspace.objects.filter(workspace_id=event.workspace_id).first()
+    if workspace is None:
         return None, {}
-    approvers = members(model.workspace, role=APPROVER).values_list("pk", flat=True)
-    return model.workspace, dict.fromkeys(approvers, NotificationKind.NEW_PENDING)
+    approvers = members(workspace, role=APPROVER).values_list("pk", flat=True)
+    return workspace, dict.fromkeys(approvers, NotificationKind.NEW_PENDING)
 
 
 def _about_version(event: AuditEvent, version: ModelVersion) -> dict[int, str]:

@@ -10,8 +10,9 @@ that page back whole; the pages before it stay saved.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -19,8 +20,9 @@ from ..models import RegisteredModel, Workspace
 from ..pai.client import Page, PaiClient
 from ..pai.errors import PaiRequestError
 from . import fetch
-from .datasets import dataset_ids
+from .datasets import DatasetLookups, dataset_ids, store_dataset_names
 from .fetch import LIST_ORDER, Listing, fetch_page, list_all
+from .page_writes import PageWrites, write_page
 from .progress import save_progress
 from .result import ProgressCallback, SyncResult
 from .upsert import known_versions, mark_model_gone, mark_versions_seen, mirror_commit, upsert_models, upsert_versions
@@ -33,6 +35,8 @@ class FetchedPage:
     # The page's models not listed on an earlier page, each with its versions (None: PAI says
     # ModelNotFound, deleted between ListModels and now).
     models: list[tuple[dict, Listing | None]]
+    # What GetDataset said of the datasets the page's versions name first (sync/datasets.py).
+    datasets: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
 
     @property
     def last(self) -> bool:
@@ -40,9 +44,15 @@ class FetchedPage:
 
 
 def fetch_models_page(
-    client: PaiClient, workspace_id: str, number: int, seen: set[str], doing: Callable[[str], None]
+    client: PaiClient,
+    workspace_id: str,
+    number: int,
+    seen: set[str],
+    doing: Callable[[str], None],
+    lookups: DatasetLookups | None = None,
 ) -> FetchedPage:
-    """ListModels page `number` and ListModelVersions of each of its models not in `seen` (added to it)."""
+    """ListModels page `number`, ListModelVersions of each of its models not in `seen` (added to it),
+    and GetDataset of the datasets their Metrics name that `lookups` has not asked for yet."""
     doing(f"ListModels {workspace_id} page {number}")
     page = fetch_page(
         lambda: client.list_models_page(
@@ -70,7 +80,12 @@ def fetch_models_page(
                 raise
             listing = None
         models.append((item, listing))
-    return FetchedPage(number, page, models)
+    answers: list[tuple[str, dict[str, Any] | None]] = []
+    if lookups is not None:
+        doing(f"GetDataset for the datasets Metrics name on page {number}")
+        ids = {d for _item, got in models if got for v in got.items for d in dataset_ids(v.get("Metrics"))}
+        answers = lookups.ask(client, ids)
+    return FetchedPage(number, page, models, answers)
 
 
 def save_models_page(
@@ -79,10 +94,14 @@ def save_models_page(
     started: datetime,
     result: SyncResult,
     *,
-    datasets: set[str],
     on_progress: ProgressCallback | None,
 ) -> None:
-    """Write one fetched page in one transaction: its models, their versions, what went, when seen."""
+    """Write one fetched page in one transaction: its models, their versions, what went, when seen.
+
+    The statements are per page, not per model: the new versions of all its models in one
+    COPY, one `pai.created` audit event for all of them (one computation of who is told),
+    one UPDATE of when the models were seen. Only a model with changed versions costs
+    statements of its own."""
     result.models_total = fetched.page.total_count
     with transaction.atomic():
         mirror_commit()
@@ -90,16 +109,25 @@ def save_models_page(
         # One read of what we hold for the whole page, not one per model.
         known = known_versions([model.pk for model, is_new in rows if not is_new])
         seen: list[int] = []
+        writes = PageWrites()
         for (model, is_new), (_item, listing) in zip(rows, fetched.models, strict=True):
             if listing is None:
                 mark_model_gone(workspace, model, result)
                 continue
             upsert_versions(
-                workspace, model, listing, started, result, known=known.get(model.pk, {}), model_is_new=is_new
+                workspace,
+                model,
+                listing,
+                started,
+                result,
+                known=known.get(model.pk, {}),
+                model_is_new=is_new,
+                writes=writes,
             )
-            datasets.update(d for item in listing.items for d in dataset_ids(item.get("Metrics")))
             seen.append(model.pk)
+        write_page(workspace, writes)
         mark_versions_seen(seen, started)
+        store_dataset_names(fetched.datasets, started)
         # Also the takeover check: a sync that lost the workspace rolls this page back.
         save_progress(workspace, result, force=True)
     if on_progress:

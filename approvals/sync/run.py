@@ -20,7 +20,7 @@ from ..pai.client import PaiClient
 from ..pai.errors import PaiError
 from ..pai_clients import client_for
 from ..services import audit_events
-from .datasets import name_datasets
+from .datasets import DatasetLookups, fresh_dataset_names
 from .page import FetchedPage, fetch_models_page, save_models_page, stored_models
 from .progress import progress_figures
 from .result import ProgressCallback, SyncResult
@@ -72,19 +72,19 @@ def _walk(
     result: SyncResult,
     on_progress: ProgressCallback | None,
     where: list[str],
-    datasets: set[str],
 ) -> None:
     """Every page of ListModels with every listed model's versions, each page saved in one transaction;
-    `datasets` collects the DatasetIds the versions' Metrics name."""
+    the fetch thread also names the datasets each page's Metrics refer to (sync/datasets.py)."""
     seen: set[str] = set()
     totals: set[int] = set()
     fetching = [where[0]]  # what the fetch thread is doing, for the error message
+    lookups = DatasetLookups(fresh=fresh_dataset_names(started))
 
     def doing(what: str) -> None:
         fetching[0] = what
 
     def next_page(number: int) -> Future[FetchedPage]:
-        return fetcher.submit(fetch_models_page, client, workspace.workspace_id, number, seen, doing)
+        return fetcher.submit(fetch_models_page, client, workspace.workspace_id, number, seen, doing, lookups)
 
     # One thread fetches page n + 1 (its models and their versions) while this one writes
     # page n (sync/page.py). Only that thread uses the client, one request at a time.
@@ -101,7 +101,7 @@ def _walk(
             if not fetched.last:
                 pending = next_page(fetched.number + 1)
             where[0] = f"saving ListModels page {fetched.number}"
-            save_models_page(workspace, fetched, started, result, datasets=datasets, on_progress=on_progress)
+            save_models_page(workspace, fetched, started, result, on_progress=on_progress)
             if fetched.last:
                 break
     finally:
@@ -133,7 +133,6 @@ def sync_workspace(
     try:
         # After the claim: an endpoint that is not allowed is recorded on the workspace.
         client = client if client is not None else client_for(workspace)
-        datasets: set[str] = set()
         _walk(
             workspace=workspace,
             client=client,
@@ -141,10 +140,7 @@ def sync_workspace(
             result=result,
             on_progress=on_progress,
             where=where,
-            datasets=datasets,
         )
-        where[0] = "GetDataset for the datasets Metrics name"
-        name_datasets(client, datasets, started)
     except PaiError as exc:
         # str(exc) carries status, Code, Message and RequestId; never credentials.
         detail = str(exc) if exc.code else f"{type(exc).__name__}: {exc}"

@@ -15,11 +15,11 @@ from approvals.services import audit_events
 
 from ..fields import WRITABLE_ATTRS
 from ..models import ApprovalStatus, ModelVersion, RegisteredModel, Workspace
-from ..services.label_index import labels_index, labels_index_new
+from ..services.label_index import labels_index
 from ..services.unpushed import unpushed_trails_of
 from .fetch import Listing
-from .insert import insert_rows
 from .mapping import LOCALLY_OWNED, MODEL_FIELDS, VERSION_FIELDS, field_diff, mapped, parse_time
+from .page_writes import PageWrites
 from .remote_changes import record_remote_changes
 from .result import SyncResult
 
@@ -128,14 +128,16 @@ def upsert_versions(
     *,
     known: dict[str, _Known],
     model_is_new: bool,
+    writes: PageWrites,
 ) -> None:
     """One model's versions, inside the page's transaction, with a fixed number of queries however many.
 
     PAI moves GmtModifiedTime on every change, so a version whose time and
     gone flag match what we stored (`known`, read for the whole page) is
     unchanged and is not even loaded; only the others are loaded whole, locked,
-    compared field by field and rewritten. A model with nothing to write costs
-    no query at all: that the unchanged versions were seen is the model's
+    compared field by field and rewritten. New versions are only added to `writes`:
+    the page writes and audits them for all its models at once (sync/page_writes.py).
+    A model with nothing to write costs no query at all: that the unchanged versions were seen is the model's
     `versions_seen_at`, set for the page (`mark_versions_seen`).
     """
     items: dict[str, tuple[dict[str, Any], datetime | None]] = {}
@@ -226,8 +228,8 @@ def upsert_versions(
                 result.reappeared += 1
                 audit_events.pai_reappeared(workspace, model, version_name=name)
 
-        insert_rows(ModelVersion, new)
-        labels_index_new(model.pk, {v["version_name"]: v["labels"] for v in new})
+        writes.add_new(model, new, model_is_new=model_is_new)
+        result.created += len(new)
         record_remote_changes(workspace, model, remote, now)
         update_fields = [attr for attr, _ in VERSION_FIELDS.values()]
         ModelVersion.objects.bulk_update(
@@ -237,10 +239,6 @@ def upsert_versions(
         )
         # The label filter's index follows the labels the rows now hold.
         labels_index({row.pk: row.labels for row in changed if row.labels != labels_before[row.pk]})
-        if new:
-            names = [v["version_name"] for v in new]
-            result.created += len(names)
-            audit_events.pai_created(workspace, model, names=names, new_model=model_is_new)
 
         if listing.complete:
             vanished = sorted((name, k.pk) for name, k in known.items() if name not in items and not k.gone)

@@ -31,7 +31,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     form = PageForm(request.GET)
     valid = form.is_valid()
     page = inbox_page(request.user, page=form.page_number) if valid else None
-    rows = [(n, headline(n.kind, n.event), notification_path(n)) for n in page.items] if page else []
+    rows = [(n, headline(n.kind, n.event, n.model_id), notification_path(n)) for n in page.items] if page else []
     return render(request, "approvals/inbox.html", {"form": form, "page": page, "rows": rows}, status=status_for(valid))
 
 
