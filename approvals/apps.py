@@ -31,9 +31,11 @@ class ApprovalsConfig(AppConfig):
 
 def _search_triggers(sender, using: str = "default", **kwargs) -> None:
     from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
 
-    from approvals.models.search import ensure_sqlite_search
+    from approvals.models.search import MIGRATION, ensure_sqlite_search
 
     connection = connections[using]
-    if connection.vendor == "sqlite":
+    # Only while the migration that made them is applied (migrating back below it removes them).
+    if connection.vendor == "sqlite" and MIGRATION in MigrationRecorder(connection).applied_migrations():
         ensure_sqlite_search(connection)

@@ -125,3 +125,15 @@ def test_a_dropped_trigger_is_put_back_after_migrate_and_the_table_rebuilt():
     assert found(VERSION_SEARCH, "otter") == {version.pk}
     assert found(VERSION_SEARCH, "seal") == set()
     integrity_check()
+
+
+def test_below_the_migration_migrate_leaves_them_out():
+    """Migrated back below 0020, a `migrate` does not put the FTS triggers back."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'approvals' AND name = '0020_version_search'")
+        if not POSTGRESQL:
+            cursor.execute(f"DROP TRIGGER {VERSION_SEARCH}_au")
+    _search_triggers(sender=None, using="default")
+    if not POSTGRESQL:
+        assert f"{VERSION_SEARCH}_au" not in sqlite_objects("trigger")
+        assert f"{VERSION_SEARCH}_ai" in sqlite_objects("trigger")

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The migration that creates them.
+MIGRATION = ("approvals", "0020_version_search")
+
 VERSION_TABLE = "approvals_modelversion"
 MODEL_TABLE = "approvals_registeredmodel"
 
