@@ -79,11 +79,13 @@ def main() -> None:
     large_count = ModelVersion.objects.filter(model_id=large.model_id).count()
     search = version.model.name.removeprefix("bench-")  # "model-01000": one model's 50 versions
     admin = "/admin/approvals/modelversion/"
+    # Page 1,000, or the last full page below 100,000 versions (admin redirects past its last page).
+    deep = min(1000, total // 100)
     # (what, our URL, Django admin's URL for the same rows)
     pages = [
         ("review queue (Pending, oldest first)", "/", f"{admin}?approval_status__exact=Pending&gone__exact=0&o=8"),
         ("versions, page 1 (100 per page)", "/versions/?per_page=100", admin),
-        ("versions, page 1,000 (100 per page)", "/versions/?per_page=100&page=1000", f"{admin}?p=1000"),
+        (f"versions, page {deep:,} (100 per page)", f"/versions/?per_page=100&page={deep}", f"{admin}?p={deep}"),
         (
             "versions filtered: workspace + Pending",
             f"/versions/?per_page=100&workspace={workspace.workspace_id}&status=Pending",

@@ -257,20 +257,24 @@ class ErrorOutput(serializers.Serializer):
     )
 
 
-def page_of(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
-    """A cursor page of `item` rows, named for the schema."""
-    return type(
-        name,
-        (serializers.Serializer,),
-        {
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": item(many=True),
-        },
-    )
+def page_of(item: type[serializers.Serializer], name: str, *, counted: bool = False) -> type[serializers.Serializer]:
+    """A cursor page of `item` rows, named for the schema; `counted`: with the bounded count."""
+    fields: dict[str, Any] = {
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item(many=True),
+    }
+    if counted:
+        fields["count"] = serializers.IntegerField(
+            help_text="How many rows match the filters (all pages), counted up to 10,000; see count_exact."
+        )
+        fields["count_exact"] = serializers.BooleanField(
+            help_text="false: more rows than `count` match (the count stopped at its bound)."
+        )
+    return type(name, (serializers.Serializer,), fields)
 
 
-VersionPage = page_of(VersionListItem, "VersionPage")
+VersionPage = page_of(VersionListItem, "VersionPage", counted=True)
 ModelPage = page_of(ModelOutput, "ModelPage")
 AuditEventPage = page_of(AuditEventOutput, "AuditEventPage")
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("approvals", "0019_model_versions_seen_at")]
+    dependencies = [("approvals", "0020_version_search")]
 
     operations = [
         migrations.AddField(

@@ -1,7 +1,15 @@
 """Reads for the pages and the API, with their query budgets; `selectors.version_page(...)` etc."""
 
 from approvals.selectors.audit import AuditReader, version_history
-from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, DEFERRED_JOIN_OFFSET, PAGE_SIZES, Page, paginate
+from approvals.selectors.pagination import (
+    COUNT_LIMIT,
+    DEFAULT_PAGE_SIZE,
+    DEFERRED_JOIN_OFFSET,
+    PAGE_SIZES,
+    Page,
+    count_up_to,
+    paginate,
+)
 from approvals.selectors.registry import (
     ModelVersionRow,
     ModelVersionsPage,
@@ -30,6 +38,7 @@ from approvals.selectors.versions import (
 )
 
 __all__ = [
+    "COUNT_LIMIT",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_VERSION_SORT",
     "DEFERRED_JOIN_OFFSET",
@@ -44,6 +53,7 @@ __all__ = [
     "VersionFilters",
     "attach_last_events",
     "compare_choices",
+    "count_up_to",
     "latest_approved_version",
     "model_by_id",
     "model_chart_versions",

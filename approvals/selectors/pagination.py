@@ -1,5 +1,6 @@
 """Pages of rows with a fixed number of queries: LIMIT page_size + 1 tells whether there is
-a next page, so no listing needs a COUNT to draw its links; deep pages are cut by ids first."""
+a next page, so no listing needs a COUNT to draw its links; deep pages are cut by ids first.
+Where a listing shows how many rows match, the count stops at COUNT_LIMIT (count_up_to)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ DEFERRED_JOIN_OFFSET = 2_000
 PAGE_SIZES = (10, 25, 50, 100, 200)
 
 
+# A listing counts its rows up to this many; beyond, it says "more than 10,000".
+COUNT_LIMIT = 10_000
+
+
 @dataclass
 class Page:
     """One page of rows: enough to draw "page N" with previous and next links."""
@@ -27,6 +32,8 @@ class Page:
     page_size: int
     has_next: bool
     total: int | None = None
+    # False: there are more than `total` rows (the count stopped at its bound).
+    total_exact: bool = True
 
     @property
     def has_previous(self) -> bool:
@@ -65,3 +72,14 @@ def paginate(queryset: QuerySet, *, page: int = 1, page_size: int = DEFAULT_PAGE
         position = {pk: index for index, pk in enumerate(ids)}
         rows = sorted(queryset.filter(pk__in=ids), key=lambda row: position[row.pk])
     return Page(items=rows[:page_size], number=page, page_size=page_size, has_next=len(rows) > page_size)
+
+
+def count_up_to(queryset: QuerySet, limit: int | None = None) -> tuple[int, bool]:
+    """(rows, exact): how many rows match, or (limit, False) when more than `limit` do.
+
+    One query, COUNT(*) over a subquery cut at LIMIT limit + 1: the database stops after
+    limit + 1 rows instead of counting a million, and the inner SELECT reads ids alone.
+    """
+    limit = COUNT_LIMIT if limit is None else limit
+    rows = queryset.order_by().values("pk")[: limit + 1].count()
+    return (rows, True) if rows <= limit else (limit, False)

@@ -22,8 +22,9 @@ from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
 from approvals.permissions import Scope
 from approvals.selectors.label_filter import LabelTerm, filter_by_labels
-from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
+from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, count_up_to, paginate
 from approvals.selectors.reviews import attach_due_times, overdue_condition, review_hours
+from approvals.selectors.version_search import search_filter
 
 # The JSON columns are large and a listing shows none of them.
 HEAVY_FIELDS = (*JSON_ATTRS, "conflict", "model__description", "model__extra_info", "model__labels")
@@ -68,11 +69,7 @@ def version_list(filters: VersionFilters, *, scope: Scope) -> QuerySet[ModelVers
         "assignee_id": filters.assignee_pk,
     }
     queryset = queryset.filter(**{name: value for name, value in exact.items() if value not in (None, "")})
-    if filters.search:
-        term = filters.search
-        queryset = queryset.filter(
-            Q(model__name__icontains=term) | Q(version_name__icontains=term) | Q(version_description__icontains=term)
-        )
+    queryset = search_filter(queryset, filters.search)
     queryset = filter_by_labels(queryset, filters.labels)
     descending = filters.sort.startswith("-")
     columns = VERSION_SORTS.get(filters.sort.lstrip("-"), VERSION_SORTS["created"])
@@ -80,11 +77,10 @@ def version_list(filters: VersionFilters, *, scope: Scope) -> QuerySet[ModelVers
 
 
 def version_page(filters: VersionFilters, *, scope: Scope, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
-    """A page of the versions listing plus one COUNT of the matching rows."""
+    """A page of the versions listing plus one bounded COUNT of the matching rows (count_up_to)."""
     queryset = version_list(filters, scope=scope)
     result = paginate(queryset, page=page, page_size=page_size)
-    # The only count of the page; ordering is dropped so it is a plain COUNT(*).
-    result.total = queryset.order_by().count()
+    result.total, result.total_exact = count_up_to(queryset)
     return result
 
 
@@ -179,8 +175,7 @@ def review_queue(
         queryset = queryset.filter(source_type=filters.source_type)
     if filters.older_than is not None:
         queryset = queryset.filter(gmt_create_time__lt=filters.older_than)
-    if filters.search:
-        queryset = queryset.filter(Q(model__name__icontains=filters.search) | Q(version_name__icontains=filters.search))
+    queryset = search_filter(queryset, filters.search, description=False)
     superseded = Exists(
         ModelVersion.objects.filter(
             model_id=OuterRef("model_id"),

@@ -64,3 +64,10 @@ def age(moment: Any) -> str:
 def field_label(name: str) -> str:
     """PAI's field `name` in plain words, in the active language (approvals/fields.py's label)."""
     return labels.field_label(name)
+
+
+@register.filter
+def grouped(value: int) -> str:
+    """An integer with a comma every three digits in both languages: 10,000 (Chinese pages
+    write it so too; Django's zh_Hans format groups nothing)."""
+    return f"{value:,}"

@@ -120,15 +120,19 @@ class VersionListApi(APIView):
         ordering = Ordering(
             paths=(*VERSION_SORTS[sort.lstrip("-")],), descending=sort.startswith("-"), nullable=NULLABLE
         )
+        listing = selectors.version_list(filters, scope=scope)
         page = cursor_page(
-            selectors.version_list(filters, scope=scope),
+            listing,
             ordering,
             request=request,
             cursor=paging.cleaned_data["cursor"],
             page_size=form.page_size,
         )
         rows = serializers.VersionListItem(page.items, many=True, context={"request": request}).data
-        return Response({"next": page.next_url, "previous": page.previous_url, "results": rows})
+        # Of the whole listing, not of the cursor's side of it: the same on every page.
+        count, exact = selectors.count_up_to(listing)
+        body = {"next": page.next_url, "previous": page.previous_url, "count": count, "count_exact": exact}
+        return Response({**body, "results": rows})
 
 
 class VersionDetailApi(APIView):
