@@ -272,7 +272,7 @@ def main() -> int:
             print(sections[0].markdown(), flush=True)
         if "push" in steps:
             run.step("push", "bench.push", "--out-dir", str(run.tmp))
-            for name in ("push_throughput", "push_e2e", "memory"):
+            for name in ("push_throughput", "push_limited", "push_e2e", "memory"):
                 sections.append(Section.load(run.tmp / f"{name}.json"))
                 print(sections[-1].markdown(), flush=True)
         if "pages" in steps and "push" in steps:
