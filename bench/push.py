@@ -247,8 +247,9 @@ def main() -> None:
                 "throttled": throttled,
                 "throttled_share": throttled / requests_sent if requests_sent else 0.0,
             }
+            ceiling = RATE_LIMIT / 2 if worker_env else limit  # paced: PAI's limit, two requests a push
             progress(
-                f"push ({label}): {rate:.1f} pushes/s ({rate / limit:.2f} of the limit), "
+                f"push ({label}): {rate:.1f} pushes/s ({rate / ceiling:.2f} of the limit), "
                 f"{figures['cpu_ms_per_push']:.1f} ms worker CPU each"
             )
             return worker, figures
