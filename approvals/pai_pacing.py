@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 DECREASE = 0.5  # the rate is multiplied by this when PAI throttles
 FLOOR = 0.1  # ... but never goes below this fraction of the configured rate
 RECOVERY = 0.05  # fraction of the configured rate regained each second
-MAX_WAIT = 10.0  # seconds; a longer wait gives the request up as throttled (the push retries later)
+MAX_WAIT = 10.0  # seconds; a longer wait gives the request up as throttled, unreserved (the push retries later)
 EXPIRE_SECONDS = 3600  # an idle key's state goes away
 
 
@@ -46,9 +46,18 @@ class BucketState:
     until: float = 0.0  # no request before this (PAI's retry-after)
 
 
-def step(state: BucketState, now: float, max_rate: float, burst: int, retry_after: float | None = None) -> float:
+def step(
+    state: BucketState,
+    now: float,
+    max_rate: float,
+    burst: int,
+    retry_after: float | None = None,
+    max_wait: float = MAX_WAIT,
+) -> float:
     """Reserve a slot (retry_after None) or record PAI's throttling; return the wait in seconds.
 
+    A slot more than `max_wait` away is not reserved: the request is given up (and retried
+    later by the push's backoff), so it does not push every later request further out.
     The Lua script in RedisPacer does exactly this, on Redis's clock.
     """
     rate = max_rate if state.rate is None else state.rate
@@ -64,8 +73,9 @@ def step(state: BucketState, now: float, max_rate: float, burst: int, retry_afte
         wait = 0.0
     else:
         go_at = max(now, state.until, tat - (burst - 1) * interval)
-        tat = max(tat, go_at) + interval
         wait = go_at - now
+        if wait <= max_wait:
+            tat = max(tat, go_at) + interval
     state.tat, state.rate, state.updated = tat, rate, now
     return wait
 
@@ -80,17 +90,19 @@ class LocalPacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = MAX_WAIT,
     ) -> None:
         if not rate > 0 or burst < 1:
             raise ValueError("a pacer needs a rate above zero and a burst of one or more")
         self.rate, self.burst = float(rate), int(burst)
-        self.clock, self.sleep = clock, sleep
+        self.clock, self.sleep, self.max_wait = clock, sleep, max_wait
         self._lock = threading.Lock()
         self._states: dict[str, BucketState] = {}
 
     def reserve(self, key: str) -> float:
         with self._lock:
-            return step(self._states.setdefault(key, BucketState()), self.clock(), self.rate, self.burst)
+            state = self._states.setdefault(key, BucketState())
+            return step(state, self.clock(), self.rate, self.burst, max_wait=self.max_wait)
 
     def record_throttled(self, key: str, retry_after: float) -> None:
         with self._lock:
@@ -104,7 +116,7 @@ class LocalPacer:
     # The client's side (approvals.pai.client.Pacer).
     def acquire(self, key: str) -> None:
         wait = self.reserve(key)
-        if wait > MAX_WAIT:
+        if wait > self.max_wait:
             raise PaiThrottled(f"paced: the next request to PAI may go in {wait:.1f}s", retry_after=wait)
         if wait > 0:
             self.sleep(wait)
@@ -114,7 +126,7 @@ class LocalPacer:
 
 
 # KEYS[1]: the bucket; ARGV: max rate, burst, retry-after in seconds or "" to reserve, expiry,
-# RECOVERY, FLOOR, DECREASE.
+# RECOVERY, FLOOR, DECREASE, MAX_WAIT.
 # Returns the wait in microseconds and the current rate in thousandths (integers: Redis
 # truncates Lua numbers).
 _SCRIPT = """
@@ -139,8 +151,10 @@ if retry_after then
   tat = math.max(tat, untl + (burst - 1) * interval)
 else
   local go_at = math.max(now, untl, tat - (burst - 1) * interval)
-  tat = math.max(tat, go_at) + interval
   wait = go_at - now
+  if wait <= tonumber(ARGV[8]) then
+    tat = math.max(tat, go_at) + interval
+  end
 end
 redis.call('HSET', KEYS[1], 'tat', tostring(tat), 'rate', tostring(rate), 'updated', tostring(now),
   'until', tostring(untl))
@@ -164,7 +178,7 @@ class RedisPacer(LocalPacer):
 
     def _run(self, key: str, retry_after: float | None) -> tuple[float, float] | None:
         args = [repr(self.rate), self.burst, "" if retry_after is None else repr(retry_after), EXPIRE_SECONDS]
-        args += [repr(RECOVERY), repr(FLOOR), repr(DECREASE)]
+        args += [repr(RECOVERY), repr(FLOOR), repr(DECREASE), repr(self.max_wait)]
         try:
             wait_us, rate_milli = self._script(keys=[self.key(key)], args=args)
         except redis.RedisError as exc:

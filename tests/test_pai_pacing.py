@@ -202,13 +202,13 @@ def redis_url():
     return url
 
 
-def two_pacers(url, rate, burst=1):
+def two_pacers(url, rate, burst=1, **options):
     prefix = f"test-{uuid.uuid4().hex}"
-    return [RedisPacer(redis.Redis.from_url(url), rate, burst, prefix=prefix) for _ in range(2)]
+    return [RedisPacer(redis.Redis.from_url(url), rate, burst, prefix=prefix, **options) for _ in range(2)]
 
 
 def test_two_workers_share_one_bucket_in_redis(redis_url):
-    first, second = two_pacers(redis_url, 0.01)  # a slot every 100 s
+    first, second = two_pacers(redis_url, 0.01, max_wait=10_000)  # a slot every 100 s, all taken
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -231,11 +231,11 @@ def test_two_workers_share_one_bucket_in_redis(redis_url):
 def test_a_throttled_answer_in_one_worker_holds_the_other(redis_url):
     first, second = two_pacers(redis_url, 10, burst=5)
     assert first.reserve("key") == 0
-    first.throttled("key", 50.0)
+    first.throttled("key", 5.0)
     wait = second.reserve("key")
-    assert 40 < wait <= 50
+    assert 4 < wait <= 5
     assert second.current_rate("key") == pytest.approx(5, abs=0.1)
-    assert 50 < second.reserve("key") <= 50.2  # halved: 0.2 s later, no burst
+    assert 5 < second.reserve("key") <= 5.2  # halved: 0.2 s later, no burst
     first.redis.delete(first.key("key"))
 
 
@@ -250,3 +250,23 @@ def test_with_redis_down_a_worker_paces_on_its_own():
 
 def test_the_settings_use_redis_when_the_broker_is_redis(redis_url):
     assert redis_url == settings.PAI_PACING_REDIS_URL
+
+
+def test_a_request_given_up_takes_no_slot_from_the_others():
+    pace, clock = local(10)
+    pace.throttled("k", MAX_WAIT + 5)
+    for _ in range(50):  # fifty pushes giving up during PAI's long retry-after
+        with pytest.raises(PaiThrottled):
+            pace.acquire("k")
+    clock.now = MAX_WAIT + 5
+    assert pace.reserve("k") == 0  # the first request after the wait goes at once
+
+
+def test_redis_gives_up_a_far_slot_without_taking_it(redis_url):
+    first, second = two_pacers(redis_url, 10)
+    first.throttled("key", MAX_WAIT + 50)
+    for _ in range(20):
+        with pytest.raises(PaiThrottled):
+            second.acquire("key")
+    assert MAX_WAIT + 40 < first.reserve("key") <= MAX_WAIT + 50  # not 20 slots later
+    first.redis.delete(first.key("key"))

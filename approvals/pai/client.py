@@ -176,7 +176,9 @@ class PaiClient:
             return self._send(action, method, segments, query, body)
         try:
             return self._send(action, method, segments, query, body)
-        except PaiThrottled:
+        except PaiThrottled as exc:
+            if exc.status is None:
+                raise  # the pacer's own refusal (its next slot is too far off): nothing was sent
             # Not applied (PAI refuses before it acts), and the pacer now holds every request
             # until the retry-after: one more try, paced, then the caller's own backoff.
             return self._send(action, method, segments, query, body)
