@@ -4,14 +4,35 @@ from __future__ import annotations
 
 import threading
 
+import redis
 from django.conf import settings
 from django.utils.translation import gettext
 
 from .errors import EndpointNotAllowed
 from .models import Workspace, endpoint_refusal
-from .pai.client import PaiClient, credentials
+from .pai.client import Pacer, PaiClient, credentials
+from .pai_pacing import LocalPacer, RedisPacer
 
 _local = threading.local()
+_pacers: dict[tuple, Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def pacer() -> Pacer | None:
+    """The pacer of this process for PAI_REQUESTS_PER_SECOND (None: no pacing), shared by its threads:
+    in Redis when PAI_PACING_REDIS_URL names one (every worker shares the bucket), else in memory."""
+    rate = settings.PAI_REQUESTS_PER_SECOND
+    if not rate:
+        return None
+    config = (float(rate), settings.PAI_REQUESTS_BURST, settings.PAI_PACING_REDIS_URL, settings.PAI_PACING_KEY_PREFIX)
+    with _pacers_lock:
+        if config not in _pacers:
+            rate, burst, url, prefix = config
+            if url:
+                _pacers[config] = RedisPacer(redis.Redis.from_url(url), rate, burst, prefix=prefix)
+            else:
+                _pacers[config] = LocalPacer(rate, burst)
+        return _pacers[config]
 
 
 def _shown(endpoint: str) -> str:
@@ -36,6 +57,7 @@ def client_for(workspace: Workspace | None = None) -> PaiClient:
             ),
             connect_timeout=settings.PAI_CONNECT_TIMEOUT,
             read_timeout=settings.PAI_READ_TIMEOUT,
+            pacer=pacer(),
         )
     return cache[endpoint]
 
@@ -43,3 +65,5 @@ def client_for(workspace: Workspace | None = None) -> PaiClient:
 def reset_clients() -> None:
     """Forget cached clients (tests that change settings call this)."""
     _local.__dict__.pop("clients", None)
+    with _pacers_lock:
+        _pacers.clear()

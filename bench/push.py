@@ -45,8 +45,12 @@ EDITS = 2_000
 LATENCY_MS = 50
 CONCURRENCY = 8
 E2E_EDITS = 100
-THROUGHPUT_TARGET, E2E_P50_TARGET = 0.8, 0.300
+THROUGHPUT_TARGET, E2E_P50_TARGET, E2E_P99_TARGET = 0.8, 0.150, 0.500
 DEFAULT, PERSISTENT = "default settings", "persistent DB connections"
+# PAI's rate limit per AccessKey (the emulator's token bucket), and the workers pacing themselves to it.
+RATE_LIMIT = 20  # requests a second; a push is two, so at most 10 pushes a second
+LIMITED_EDITS = 600  # a minute at that rate
+LIMITED_TARGET, THROTTLED_TARGET = 0.9, 0.02
 
 
 class Landed:
@@ -71,9 +75,9 @@ class Landed:
             self.count = 0
 
 
-def start_worker(log_path: Path, emulator_url: str, database: str) -> subprocess.Popen:
+def start_worker(log_path: Path, emulator_url: str, database: str, **extra: str) -> subprocess.Popen:
     # LOG_LEVEL as deployed (INFO): a log line per PAI request is part of the cost.
-    env = django_env(PAI_ENDPOINT=emulator_url, LOG_LEVEL="INFO", DATABASE_URL=database)
+    env = django_env(PAI_ENDPOINT=emulator_url, LOG_LEVEL="INFO", DATABASE_URL=database, **extra)
     command = [sys.executable, "-m", "celery", "-A", "registry_ui", "worker", "-P", "threads", "-c", str(CONCURRENCY)]
     command += ["-n", f"bench-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     command += ["-l", "INFO"]  # as `make run` starts it: a log line per task is part of the cost
@@ -143,10 +147,14 @@ def main() -> None:
     from registry_ui.celery import app
 
     with connection.cursor() as cursor:
+        # The audit log refuses TRUNCATE (migration 0011) by a trigger; this is the bench's own
+        # database, emptied for the run: triggers off for this one statement (superuser only).
+        cursor.execute("SET session_replication_role = replica")
         cursor.execute(
             "TRUNCATE approvals_change, approvals_approval, approvals_modelversion, approvals_registeredmodel, "
             "approvals_auditevent, approvals_workspace RESTART IDENTITY CASCADE"
         )
+        cursor.execute("RESET session_replication_role")
     app.control.purge()
     emulator = EmulatorServer(
         data_path=args.out_dir / "pai-push.json",
@@ -172,11 +180,13 @@ def main() -> None:
         # ---- 2. throughput: every edit queued before the worker starts -----------------------
         limit = CONCURRENCY / (2 * LATENCY_MS / 1000)
 
-        def throughput_run(label: str, database_query: str) -> tuple[subprocess.Popen, dict[str, float]]:
-            """Queue EDITS edits, start a worker, time it until PAI holds every one; the worker is left running."""
-            progress(f"push ({label}): saving {EDITS:,} edits (each enqueues its push in Redis on commit)")
+        def throughput_run(
+            label: str, database_query: str, edits: int = EDITS, **worker_env: str
+        ) -> tuple[subprocess.Popen, dict[str, float]]:
+            """Queue `edits` edits, start a worker, time it until PAI holds every one; the worker is left running."""
+            progress(f"push ({label}): saving {edits:,} edits (each enqueues its push in Redis on commit)")
             started = time.perf_counter()
-            for i, version in enumerate(versions):
+            for i, version in enumerate(versions[:edits]):
                 version.refresh_from_db(fields=["revision"])
                 version_edit(
                     version_id=version.pk,
@@ -191,11 +201,12 @@ def main() -> None:
             progress(f"push ({label}): saved in {save_seconds:.1f}s, {queued:,} tasks queued; starting the worker")
             landed.reset()
             log_path = args.out_dir / f"worker-{label.split()[0]}.log"
-            worker = start_worker(log_path, emulator.url, database_url() + database_query)
+            worker = start_worker(log_path, emulator.url, database_url() + database_query, **worker_env)
             wait_ready(worker, log_path)
             spy = profile_worker(worker.pid)
+            stats0 = emulator.injector.stats()
             t0, cpu0, emulator_cpu0 = time.monotonic(), cpu_seconds(worker.pid), time.process_time()
-            wait_until(lambda: landed.count >= EDITS, timeout=180, what=f"{EDITS} updates in the emulator", every=0.05)
+            wait_until(lambda: landed.count >= edits, timeout=240, what=f"{edits} updates in the emulator", every=0.05)
             t_landed, emulator_cpu = max(landed.times.values()), time.process_time() - emulator_cpu0
             wait_until(
                 lambda: not ModelVersion.objects.filter(pushed_revision__lt=F("revision")).exists(),
@@ -206,30 +217,39 @@ def main() -> None:
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
                 spy.wait(30)
+            stats1 = emulator.injector.stats()
             states = dict(ModelVersion.objects.values_list("push_state").annotate(n=Count("id")))
             if states.get(PushState.DONE, 0) != ModelVersion.objects.count():
                 raise SystemExit(f"not every push is done: {states}")
             wrong = [
                 v.version_name
-                for i, v in enumerate(versions)
+                for i, v in enumerate(versions[:edits])
                 if emulator.store.get_version(v.model.model_id, v.version_name)["VersionDescription"]
                 != f"bench throughput edit {i} ({label})"
             ]
             if wrong:
                 raise SystemExit(f"{len(wrong)} versions do not hold their edit in the emulator, e.g. {wrong[:3]}")
-            rate = EDITS / (t_landed - t0)
+            requests_sent = sum(stats1["requests"].values()) - sum(stats0["requests"].values())
+            throttled = sum(n for k, n in stats1["responses"].items() if k.startswith("429")) - sum(
+                n for k, n in stats0["responses"].items() if k.startswith("429")
+            )
+            rate = edits / (t_landed - t0)
             figures = {
                 "rate": rate,
                 "ratio": rate / limit,
                 "seconds": t_landed - t0,
                 "recorded": t_done - t0,
-                "cpu_ms_per_push": (cpu1 - cpu0) / EDITS * 1000,
-                "emulator_cpu_ms_per_push": emulator_cpu / EDITS * 1000,
-                "saves_per_second": EDITS / save_seconds,
+                "cpu_ms_per_push": (cpu1 - cpu0) / edits * 1000,
+                "emulator_cpu_ms_per_push": emulator_cpu / edits * 1000,
+                "saves_per_second": edits / save_seconds,
                 "hwm": status_kib(worker.pid, "VmHWM"),
+                "requests": requests_sent,
+                "throttled": throttled,
+                "throttled_share": throttled / requests_sent if requests_sent else 0.0,
             }
+            ceiling = RATE_LIMIT / 2 if worker_env else limit  # paced: PAI's limit, two requests a push
             progress(
-                f"push ({label}): {rate:.1f} pushes/s ({rate / limit:.2f} of the limit), "
+                f"push ({label}): {rate:.1f} pushes/s ({rate / ceiling:.2f} of the limit), "
                 f"{figures['cpu_ms_per_push']:.1f} ms worker CPU each"
             )
             return worker, figures
@@ -277,6 +297,50 @@ def main() -> None:
             figures={"runs": runs},
         )
         throughput.save(args.out_dir / "push_throughput.json")
+
+        # ---- 2b. at PAI's rate limit: the emulator throttles, the workers pace themselves -------
+        emulator.rate_limiter.configure(RATE_LIMIT)  # burst = the rate, as PAI's buckets
+        worker, paced = throughput_run(
+            "paced",
+            "",
+            LIMITED_EDITS,
+            PAI_REQUESTS_PER_SECOND=str(RATE_LIMIT),
+            PAI_REQUESTS_BURST="1",
+        )
+        stop_worker(worker)
+        worker = None
+        emulator.rate_limiter.configure(0)
+        push_limit = RATE_LIMIT / 2
+        paced_ratio = paced["rate"] / push_limit
+        limited = Section(
+            title=f"2b. Push throughput at PAI's rate limit: {LIMITED_EDITS} queued edits, emulator limited to "
+            f"{RATE_LIMIT} requests/s per AccessKey (+{LATENCY_MS} ms), workers paced to it through Redis",
+            columns=["figure", "value", "target"],
+            rows=[
+                ["pushes per second", f"{paced['rate']:.2f}", ""],
+                [
+                    f"ratio to the limit ({RATE_LIMIT} requests/s ÷ 2 requests a push = {push_limit:.0f}/s)",
+                    f"{paced_ratio:.2f}",
+                    f"≥ {LIMITED_TARGET}: {verdict(paced_ratio >= LIMITED_TARGET)}",
+                ],
+                [
+                    "throttled answers (429 Throttling.User) / requests",
+                    f"{paced['throttled']} / {paced['requests']} = {paced['throttled_share']:.2%}",
+                    f"< {THROTTLED_TARGET:.0%}: {verdict(paced['throttled_share'] < THROTTLED_TARGET)}",
+                ],
+                ["worker CPU per push, utime + stime (ms)", f"{paced['cpu_ms_per_push']:.1f}", ""],
+                ["emulator CPU per push (ms)", f"{paced['emulator_cpu_ms_per_push']:.1f}", ""],
+            ],
+            notes=[
+                f"The emulator's token bucket per AccessKey (rate {RATE_LIMIT}, burst {RATE_LIMIT}) answers past it "
+                "with 429 Throttling.User and x-acs-retry-after; the worker (-P threads -c "
+                f"{CONCURRENCY}) runs with PAI_REQUESTS_PER_SECOND={RATE_LIMIT} and PAI_REQUESTS_BURST=1, "
+                "so its threads take their turns from one bucket in Redis (approvals/pai_pacing.py). "
+                "Requests and throttled answers are counted by the emulator over the run.",
+            ],
+            figures={"paced": paced},
+        )
+        limited.save(args.out_dir / "push_limited.json")
         worker = start_worker(args.out_dir / "worker-e2e.log", emulator.url, database_url())
         wait_ready(worker, args.out_dir / "worker-e2e.log")
 
@@ -310,26 +374,36 @@ def main() -> None:
                 what=f"edit {i} recorded",
                 every=0.005,
             )
-        p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
-        progress(f"push: edit to PAI p50 {ms(p50)} ms, p95 {ms(p95)} ms")
+        p50, p95, p99 = percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99)
+        progress(f"push: edit to PAI p50 {ms(p50)} ms, p95 {ms(p95)} ms, p99 {ms(p99)} ms")
         e2e = Section(
             title=f"4. End to end: a saved edit until PAI holds it ({E2E_EDITS} edits, idle worker, Redis, "
             f"emulator +{LATENCY_MS} ms per request)",
-            columns=["p50 ms", "p95 ms", "max ms", "floor ms (read + write latency)", "target p50 ≤ 300 ms"],
+            columns=[
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "floor ms (read + write latency)",
+                f"target p50 ≤ {E2E_P50_TARGET * 1000:.0f} ms",
+                f"target p99 ≤ {E2E_P99_TARGET * 1000:.0f} ms",
+            ],
             rows=[
                 [
                     ms(p50),
                     ms(p95),
+                    ms(p99),
                     ms(max(latencies)),
                     str(2 * LATENCY_MS),
                     verdict(p50 <= E2E_P50_TARGET),
+                    verdict(p99 <= E2E_P99_TARGET),
                 ]
             ],
             notes=[
                 "From the commit of services.version_edit (an on_commit hook registered before the service's "
                 "enqueue) to the emulator's store holding the new value (its write durable), one edit at a time.",
             ],
-            figures={"p50": p50, "p95": p95},
+            figures={"p50": p50, "p95": p95, "p99": p99},
         )
         e2e.save(args.out_dir / "push_e2e.json")
         worker_hwm_after_e2e = status_kib(worker.pid, "VmHWM")

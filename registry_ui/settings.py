@@ -313,6 +313,15 @@ CACHES = {"default": env.cache_url("CACHE_URL", default=_REDIS_URL or "locmemcac
 # Beside Celery's own keys in a shared Redis database, ours are told apart by this prefix.
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="pmr"))
 
+# Pacing the requests to PAI (approvals/pai_pacing.py): at most this many a second per
+# AccessKey, shared by every worker through Redis (the one above, or PAI_PACING_REDIS_URL),
+# in each process when there is none. Empty: no pacing. Set it at or a little under
+# PAI's limit for the account; a throttled answer still slows the pacer down for a while.
+PAI_REQUESTS_PER_SECOND = env.float("PAI_REQUESTS_PER_SECOND", default=None)
+PAI_REQUESTS_BURST = env.int("PAI_REQUESTS_BURST", default=1)
+PAI_PACING_REDIS_URL = env.str("PAI_PACING_REDIS_URL", default=_REDIS_URL)
+PAI_PACING_KEY_PREFIX = CACHES["default"]["KEY_PREFIX"]
+
 # The REST API (approvals/api). Rates are per user (per client IP for anonymous
 # callers), counted in the shared cache above (approvals/api/throttles.py).
 REST_FRAMEWORK = {

@@ -34,6 +34,15 @@ class CredentialsProvider(Protocol):
     def get_credential(self) -> Any: ...
 
 
+class Pacer(Protocol):
+    """Paces requests per AccessKey (approvals/pai_pacing.py): waits for a slot before each request,
+    and hears of PAI's throttling (retry-after in seconds, None when PAI gave none)."""
+
+    def acquire(self, key: str) -> None: ...
+
+    def throttled(self, key: str, retry_after: float | None) -> None: ...
+
+
 def credentials(access_key_id: str = "", access_key_secret: str = "", security_token: str = "") -> CredentialsProvider:
     """Static AccessKey (or STS) credentials when given, else the default chain."""
     if access_key_id and access_key_secret:
@@ -65,6 +74,7 @@ class PaiClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         session: requests.Session | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         if "://" not in endpoint:
             endpoint = f"https://{endpoint}"
@@ -74,6 +84,7 @@ class PaiClient:
         self.timeout = (connect_timeout, read_timeout)
         self._credentials = credentials
         self._session = session or requests.Session()
+        self._pacer = pacer
 
     # The model registry.
     def list_models_page(self, *, workspace_id: str, page_number: int, page_size: int = 100, **filters: str) -> Page:
@@ -161,6 +172,25 @@ class PaiClient:
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        if self._pacer is None:
+            return self._send(action, method, segments, query, body)
+        try:
+            return self._send(action, method, segments, query, body)
+        except PaiThrottled as exc:
+            if exc.status is None:
+                raise  # the pacer's own refusal (its next slot is too far off): nothing was sent
+            # Not applied (PAI refuses before it acts), and the pacer now holds every request
+            # until the retry-after: one more try, paced, then the caller's own backoff.
+            return self._send(action, method, segments, query, body)
+
+    def _send(
+        self,
+        action: str,
+        method: str,
+        segments: list[str],
+        query: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
         path = signing.encode_path(segments)
         params = {k: str(v) for k, v in (query or {}).items() if v is not None}
         payload = fields.serialize(body).encode("utf-8") if body is not None else b""
@@ -188,6 +218,8 @@ class PaiClient:
             access_key_secret=cred.access_key_secret,
         )
         url = self.base_url + path + (f"?{signing.canonical_query(params)}" if params else "")
+        if self._pacer is not None:
+            self._pacer.acquire(cred.access_key_id)
         started = time.monotonic()
         try:
             response = self._session.request(method, url, data=payload or None, headers=signed, timeout=self.timeout)
@@ -201,7 +233,10 @@ class PaiClient:
         request_id = data.get("RequestId") or response.headers.get("x-acs-request-id", "")
         self._log(action, method, path, response.status_code, request_id, started)
         if response.status_code >= 400:
-            raise _error_for(response, data, request_id)
+            error = _error_for(response, data, request_id)
+            if self._pacer is not None and isinstance(error, PaiThrottled):
+                self._pacer.throttled(cred.access_key_id, error.retry_after)
+            raise error
         return data
 
     @staticmethod

@@ -29,7 +29,7 @@ from approvals.fields import ATTRS, CONTENT_NAMES, SEPARATELY_PUSHED
 from approvals.models import Change, ModelVersion, PushState
 from approvals.pai.errors import PaiError, PaiThrottled
 from approvals.pai_clients import client_for
-from approvals.services import audit_events
+from approvals.services import audit_events, push_rows
 from approvals.services.label_push import labels_changed_elsewhere, labels_send
 from approvals.services.unpushed import FieldTrail, PushPlan, oldest_unpushed_at, push_plan
 from approvals.services.withdrawal import withdraw_decision
@@ -48,19 +48,10 @@ def retry_delay(attempt: int, *, at_least: float | None = None) -> float:
     return max(random.uniform(cap / 2, cap), at_least or 0)
 
 
-def _claim(version_id: int, token: str) -> bool:
+def _claim(version_id: int, token: str) -> ModelVersion | None:
     now = timezone.now()
-    claimed = (
-        ModelVersion.objects.filter(pk=version_id, revision__gt=F("pushed_revision"))
-        .exclude(push_state__in=(PushState.FAILED, PushState.CONFLICT))
-        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-        .update(
-            lease_owner=token,
-            lease_expires_at=now + timedelta(seconds=settings.PUSH_LEASE_SECONDS),
-            push_state=PushState.PUSHING,
-        )
-    )
-    return claimed == 1
+    expires_at = now + timedelta(seconds=settings.PUSH_LEASE_SECONDS)
+    return push_rows.claim(version_id, token, now=now, expires_at=expires_at)
 
 
 def _given_up(version: ModelVersion) -> bool:
@@ -87,9 +78,9 @@ def _changed_elsewhere(name: str, trail: FieldTrail, theirs: Any) -> bool:
 
 def push_version(*, version_id: int) -> PushOutcome:
     token = uuid.uuid4().hex
-    if not _claim(version_id, token):
+    version = _claim(version_id, token)  # the lease and the row in one statement
+    if version is None:
         return PushOutcome("nothing to do")
-    version = ModelVersion.objects.select_related("model", "workspace").get(pk=version_id)
     plan = push_plan(version, CONTENT_NAMES, ATTRS)
     ours = plan.values
     try:
@@ -143,46 +134,39 @@ def _finish(
     hold_for: float = 0,
 ) -> PushOutcome:
     now = timezone.now()
+    # Backoff: no claim (and no sweep) before the retry is due; a little early so the
+    # scheduled retry itself is never refused.
+    values: dict[str, Any] = {"lease_expires_at": now + timedelta(seconds=hold_for * 0.9) if hold_for else None}
+    if state == PushState.DONE:
+        # An edit accepted while we pushed is still owed to PAI: queued, not done.
+        values |= {"pushed_revision": revision, "pushed_at": now, "push_error": "", "push_attempts": 0}
+        values |= {"last_request_id": request_id, "conflict": {}, "push_state": (PushState.DONE, revision)}
+    else:
+        values |= {"push_state": state, "push_error": error}
+        if conflict is not None:
+            values["conflict"] = conflict
     with transaction.atomic():
-        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.lease_owner != token:
+        row = push_rows.record(version.pk, token, values, count_attempt=state != PushState.DONE)
+        if row is None:
             # Our lease expired and another worker took over; its outcome counts.
             return PushOutcome("lease lost")
-        locked.lease_owner, locked.lease_expires_at = "", None
-        if hold_for:
-            # Backoff: no claim (and no sweep) before the retry is due; a little
-            # early so the scheduled retry itself is never refused.
-            locked.lease_expires_at = now + timedelta(seconds=hold_for * 0.9)
         if state == PushState.DONE:
-            locked.pushed_revision = revision
-            locked.pushed_at, locked.push_error, locked.push_attempts = now, "", 0
-            locked.last_request_id = request_id
-            locked.conflict = {}
-            # An edit accepted while we pushed is still owed to PAI.
-            locked.push_state = PushState.DONE if locked.revision == revision else PushState.QUEUED
-            Change.objects.filter(version=locked, revision__lte=revision, pushed_at__isnull=True).update(
+            Change.objects.filter(version_id=version.pk, revision__lte=revision, pushed_at__isnull=True).update(
                 pushed_at=now, push_request_id=request_id
             )
-        else:
-            locked.push_state = state
-            locked.push_error = error
-            locked.push_attempts += 1
-            if conflict is not None:
-                locked.conflict = conflict
-        locked.save()
         # Every attempt's outcome is audited, retries included.
         audit_events.push_outcome(
             version,
             state=state,
             payload={
-                "revision": revision or locked.revision,
-                **({"attempt": locked.push_attempts} if state != PushState.DONE else {}),
+                "revision": revision or row.revision,
+                **({"attempt": row.push_attempts} if state != PushState.DONE else {}),
                 **({"request_id": request_id} if request_id else {}),
                 **({"error": error} if error else {}),
                 **({"conflict": conflict} if conflict else {}),
             },
         )
-        if locked.push_state == PushState.QUEUED:
+        if row.push_state == PushState.QUEUED:
             transaction.on_commit(lambda: tasks.push_version.delay(version.pk), robust=True)
     return PushOutcome(state)
 
