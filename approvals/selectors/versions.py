@@ -1,4 +1,5 @@
-"""Reads of versions: the review queue, the versions listing, one version and its neighbours.
+"""Reads of versions: the versions listing, the queue's filters, one version and its neighbours (the review
+queue itself is selectors/queue.py).
 
 Every listing costs a fixed number of queries whatever its page size: rows come
 with select_related, and what a row needs from other tables (its last audit
