@@ -191,6 +191,12 @@ class ModelVersion(models.Model):
             models.Index(fields=["approval_status", "gone"], name="version_status_gone_idx"),
             models.Index(fields=["workspace", "approval_status", "gmt_create_time"], name="version_ws_status_idx"),
             models.Index(fields=["model", "gmt_create_time"], name="version_model_created_idx"),
+            # The review queue walks Pending versions in age order and stops after a page
+            # (selectors/queue.py); overdue ones are found by when they became Pending; whether
+            # a newer version of the model was approved is one probe per row.
+            models.Index(fields=["approval_status", "gone", "gmt_create_time", "id"], name="version_queue_order_idx"),
+            models.Index(fields=["approval_status", "gone", "pending_since"], name="version_pending_since_idx"),
+            models.Index(fields=["model", "approval_status", "gmt_create_time"], name="version_model_status_idx"),
             models.Index(fields=["gmt_create_time", "id"], name="version_created_idx"),
             models.Index(fields=["gmt_modified_time", "id"], name="version_modified_idx"),
             models.Index(fields=["source_type"], name="version_source_idx"),

@@ -10,6 +10,7 @@ from approvals.selectors.pagination import (
     count_up_to,
     paginate,
 )
+from approvals.selectors.queue import review_queue
 from approvals.selectors.registry import (
     ModelVersionRow,
     ModelVersionsPage,
@@ -30,7 +31,6 @@ from approvals.selectors.versions import (
     compare_choices,
     latest_approved_version,
     previous_version,
-    review_queue,
     status_counts,
     version_by_name,
     version_list,

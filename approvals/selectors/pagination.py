@@ -64,14 +64,18 @@ def paginate(queryset: QuerySet, *, page: int = 1, page_size: int = DEFAULT_PAGE
     skipping along the sort index alone, then those rows are loaded (page 1,000
     of 100,000 versions: ~50 ms instead of ~470 ms).
     """
-    offset = (page - 1) * page_size
-    if offset < DEFERRED_JOIN_OFFSET:
-        rows = list(queryset[offset : offset + page_size + 1])
-    else:
-        ids = list(queryset.values_list("pk", flat=True)[offset : offset + page_size + 1])
-        position = {pk: index for index, pk in enumerate(ids)}
-        rows = sorted(queryset.filter(pk__in=ids), key=lambda row: position[row.pk])
+    rows = slice_rows(queryset, (page - 1) * page_size, page_size + 1)
     return Page(items=rows[:page_size], number=page, page_size=page_size, has_next=len(rows) > page_size)
+
+
+def slice_rows(queryset: QuerySet, offset: int, limit: int) -> list[Any]:
+    """Rows offset to offset + limit of the ordered queryset: one query, or two past
+    DEFERRED_JOIN_OFFSET (the ids along the sort index first, then those rows)."""
+    if offset < DEFERRED_JOIN_OFFSET:
+        return list(queryset[offset : offset + limit])
+    ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+    position = {pk: index for index, pk in enumerate(ids)}
+    return sorted(queryset.filter(pk__in=ids), key=lambda row: position[row.pk])
 
 
 def count_up_to(queryset: QuerySet, limit: int | None = None) -> tuple[int, bool]:

@@ -1,4 +1,5 @@
-"""Reads of versions: the review queue, the versions listing, one version and its neighbours.
+"""Reads of versions: the versions listing, the queue's filters, one version and its neighbours (the review
+queue itself is selectors/queue.py).
 
 Every listing costs a fixed number of queries whatever its page size: rows come
 with select_related, and what a row needs from other tables (its last audit
@@ -14,16 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Count, Max, Q, QuerySet
 
 from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
 from approvals.permissions import Scope
 from approvals.selectors.label_filter import LabelTerm, filter_by_labels
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, count_up_to, paginate
-from approvals.selectors.reviews import attach_due_times, overdue_condition, review_hours
 from approvals.selectors.version_search import search_filter
 
 # The JSON columns are large and a listing shows none of them.
@@ -134,70 +132,6 @@ class QueueFilters:
     labels: Sequence[LabelTerm] = ()  # every one must hold
     review: str = ""  # a review state (ReviewState), or any
     assignee_pk: int | None = None
-
-
-def _newer_approved() -> Subquery:
-    """How many Approved versions of the same model PAI created after this one."""
-    newer = (
-        ModelVersion.objects.filter(
-            model_id=OuterRef("model_id"),
-            approval_status=ApprovalStatus.APPROVED,
-            gone=False,
-            gmt_create_time__gt=OuterRef("gmt_create_time"),
-        )
-        .order_by()
-        .values("model_id")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(newer, output_field=IntegerField()), 0)
-
-
-def review_queue(
-    *, scope: Scope, filters: QueueFilters | None = None, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
-) -> Page:
-    """Pending versions that PAI still lists: overdue ones first, superseded ones last, else oldest
-    first; each with its last change, its due time and `newer_approved` (Approved versions of its
-    model created after it: a newer one was approved meanwhile). Three queries: the review times,
-    the page, its last events."""
-    filters = filters or QueueFilters()
-    now = timezone.now()
-    hours = review_hours()
-    late = Case(When(overdue_condition(now, hours=hours), then=Value(0)), default=Value(1), output_field=IntegerField())
-    queryset = scope.filter(
-        ModelVersion.objects.select_related("model", "workspace", "assignee", "review_requested_by")
-        .defer(*HEAVY_FIELDS)
-        .filter(approval_status=ApprovalStatus.PENDING, gone=False)
-    )
-    if filters.workspace_pk is not None:
-        queryset = queryset.filter(workspace_id=filters.workspace_pk)
-    if filters.source_type:
-        queryset = queryset.filter(source_type=filters.source_type)
-    if filters.older_than is not None:
-        queryset = queryset.filter(gmt_create_time__lt=filters.older_than)
-    queryset = search_filter(queryset, filters.search, description=False)
-    superseded = Exists(
-        ModelVersion.objects.filter(
-            model_id=OuterRef("model_id"),
-            approval_status=ApprovalStatus.APPROVED,
-            gone=False,
-            gmt_create_time__gt=OuterRef("gmt_create_time"),
-        )
-    )
-    queryset = filter_by_labels(queryset, filters.labels)
-    if filters.review:
-        queryset = queryset.filter(review_state=filters.review)
-    if filters.assignee_pk is not None:
-        queryset = queryset.filter(assignee_id=filters.assignee_pk)
-    queryset = queryset.annotate(late=late, superseded=superseded, newer_approved=_newer_approved())
-    if filters.superseded == "only":
-        queryset = queryset.filter(superseded=True)
-    elif filters.superseded == "hide":
-        queryset = queryset.filter(superseded=False)
-    result = paginate(queryset.order_by("late", "superseded", "gmt_create_time", "id"), page=page, page_size=page_size)
-    attach_last_events(result.items)
-    attach_due_times(result.items, now, hours=hours)
-    return result
 
 
 def version_by_name(model_id: str, version_name: str, *, scope: Scope) -> ModelVersion:
