@@ -55,7 +55,7 @@ def main() -> None:
     original = template_base.Template.render
 
     def timed(self, context):  # type: ignore[no-untyped-def]
-        if self.name == "approvals/version_list.html":
+        if self.name in ("approvals/version_list.html", "approvals/queue.html", "approvals/model_detail.html"):
             start = time.perf_counter()
             result = original(self, context)
             render_times.append(time.perf_counter() - start)
@@ -64,6 +64,8 @@ def main() -> None:
 
     template_base.Template.render = timed  # type: ignore[method-assign]
     url = "/versions/?per_page=100"
+    if "--url" in sys.argv:  # another list: "/" (the queue), "/models/<model_id>/"
+        url = sys.argv[sys.argv.index("--url") + 1].replace("<model_id>", models[0].model_id)
     for _ in range(10):
         client.get(url, secure=True)
     render_times.clear()
