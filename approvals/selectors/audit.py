@@ -176,9 +176,10 @@ def audit_export_rows(filters: AuditFilters, *, reader: AuditReader) -> Iterator
 
 
 def version_events(version: ModelVersion, *, reader: AuditReader) -> QuerySet[AuditEvent]:
-    """The version's audit events the reader may see, newest first."""
-    filters = AuditFilters(model_id=version.model.model_id, version_name=version.version_name)
-    return audit_events(filters, reader=reader)
+    """The version's audit events the reader may see, newest first (by its model's id: no query
+    for models of that name, as the audit page's filter needs)."""
+    events = AuditEvent.objects.filter(model_id=version.model.model_id, version_name=version.version_name)
+    return reader.visible(events).order_by("-seq")
 
 
 def version_history(version: ModelVersion, *, reader: AuditReader, limit: int = 100) -> list[AuditEvent]:

@@ -34,9 +34,18 @@ class Policy:
         return data
 
 
+def policy_row(workspace: Workspace) -> WorkspacePolicy | None:
+    """The workspace's policy row, or None: no query when it was read with the workspace
+    (select_related("workspace__policy"))."""
+    relation = Workspace.policy.related
+    if relation.is_cached(workspace):
+        return relation.get_cached_value(workspace)
+    return WorkspacePolicy.objects.filter(workspace=workspace).first()
+
+
 def policy_of(workspace: Workspace) -> Policy:
-    """Two queries: the policy row (if any) and the gates."""
-    row = WorkspacePolicy.objects.filter(workspace=workspace).first()
+    """Two queries: the policy row (if any) and the gates; one when the row came with the workspace."""
+    row = policy_row(workspace)
     gates = tuple(MetricGate.objects.filter(workspace=workspace).order_by("metric", "dataset", "pk"))
     if row is None:
         return Policy(

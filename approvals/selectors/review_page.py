@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from approvals.models import Approval, ApprovalStatus, Change, ChangeKind, DatasetName, ModelVersion
 from approvals.permissions import Scope
+from approvals.selectors.versions import approved_query, previous_query
 
 
 def dataset_names(dataset_ids: Iterable[str]) -> dict[str, str]:
@@ -82,3 +83,22 @@ def next_waiting(version: ModelVersion, *, scope: Scope) -> ModelVersion | None:
         if later is not None:
             return later
     return queue.first()
+
+
+def previous_and_approved(version: ModelVersion, *, scope: Scope) -> tuple[ModelVersion | None, ModelVersion | None]:
+    """The version created just before this one and the model's latest Approved one, in one query
+    (each an index-bounded LIMIT 1 subquery; one row when they are the same version)."""
+    previous = Q(pk__in=previous_query(version, scope=scope).values("pk")[:1])
+    approved = Q(pk__in=approved_query(version, scope=scope).values("pk")[:1])
+    rows = ModelVersion.objects.filter(previous | approved).annotate(
+        is_previous=ExpressionWrapper(previous, output_field=BooleanField()),
+        is_approved=ExpressionWrapper(approved, output_field=BooleanField()),
+    )
+    found: dict[str, ModelVersion | None] = {"previous": None, "approved": None}
+    for row in rows:
+        row.model = version.model  # the same model: its page links need no query of their own
+        if row.is_previous:
+            found["previous"] = row
+        if row.is_approved:
+            found["approved"] = row
+    return found["previous"], found["approved"]

@@ -29,6 +29,12 @@ def review_hours(workspace_pks: Iterable[int] | None = None) -> tuple[dict[int, 
 ReviewHours = tuple[dict[int, int], int]
 
 
+def hours_of_policy(workspace_pk: int, row: WorkspacePolicy | None) -> ReviewHours:
+    """review_hours() for one workspace from its policy row already read (no query)."""
+    hours = {workspace_pk: row.review_hours} if row is not None and row.review_hours is not None else {}
+    return hours, settings.APPROVALS_REVIEW_HOURS
+
+
 def overdue_condition(now: datetime | None = None, *, hours: ReviewHours | None = None) -> Q:
     """Pending versions past their due time (one query for the policies, none when `hours` is given)."""
     now = now or timezone.now()

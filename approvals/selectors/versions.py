@@ -136,13 +136,23 @@ class QueueFilters:
 
 def version_by_name(model_id: str, version_name: str, *, scope: Scope) -> ModelVersion:
     """The version, or ModelVersion.DoesNotExist (also when it lies outside the scope)."""
-    return scope.filter(ModelVersion.objects.select_related("model", "workspace")).get(
-        model__model_id=model_id, version_name=version_name
+    # The workspace's policy, the assignee and who asked for changes come along: the version page needs them.
+    related = ModelVersion.objects.select_related(
+        "model", "workspace", "workspace__policy", "assignee", "review_requested_by"
     )
+    return scope.filter(related).get(model__model_id=model_id, version_name=version_name)
 
 
 def previous_version(version: ModelVersion, *, scope: Scope) -> ModelVersion | None:
     """The model's version created just before this one (GmtCreateTime, then id)."""
+    found = previous_query(version, scope=scope).first()
+    if found is not None:
+        found.model = version.model  # the same model: its page links need no query of their own
+    return found
+
+
+def previous_query(version: ModelVersion, *, scope: Scope) -> QuerySet[ModelVersion]:
+    """The model's versions created before this one, the nearest first (index-bounded with a LIMIT)."""
     siblings = scope.filter(ModelVersion.objects.filter(model_id=version.model_id)).exclude(pk=version.pk)
     if version.gmt_create_time is None:
         earlier = siblings.filter(gmt_create_time__isnull=True, id__lt=version.id)
@@ -151,20 +161,21 @@ def previous_version(version: ModelVersion, *, scope: Scope) -> ModelVersion | N
             Q(gmt_create_time__lt=version.gmt_create_time)
             | Q(gmt_create_time=version.gmt_create_time, id__lt=version.id)
         )
-    found = earlier.order_by("-gmt_create_time", "-id").first()
-    if found is not None:
-        found.model = version.model  # the same model: its page links need no query of their own
-    return found
+    return earlier.order_by("-gmt_create_time", "-id")
+
+
+def approved_query(version: ModelVersion, *, scope: Scope) -> QuerySet[ModelVersion]:
+    """The model's Approved versions other than this one, the newest first."""
+    return (
+        scope.filter(ModelVersion.objects.filter(model_id=version.model_id, approval_status=ApprovalStatus.APPROVED))
+        .exclude(pk=version.pk)
+        .order_by("-gmt_create_time", "-id")
+    )
 
 
 def latest_approved_version(version: ModelVersion, *, scope: Scope) -> ModelVersion | None:
     """The model's newest Approved version other than this one."""
-    found = (
-        scope.filter(ModelVersion.objects.filter(model_id=version.model_id, approval_status=ApprovalStatus.APPROVED))
-        .exclude(pk=version.pk)
-        .order_by("-gmt_create_time", "-id")
-        .first()
-    )
+    found = approved_query(version, scope=scope).first()
     if found is not None:
         found.model = version.model  # the same model: its page links need no query of their own
     return found

@@ -54,12 +54,19 @@ def status_for(form_is_valid: bool) -> int:
 
 def charts_of(model: RegisteredModel, *, scope: Scope, current: ModelVersion | None = None) -> MetricCharts:
     """The model's metric charts over its recent versions, `current` marked."""
+    return charts_and_names(model, scope=scope, current=current)[0]
+
+
+def charts_and_names(
+    model: RegisteredModel, *, scope: Scope, current: ModelVersion | None = None, datasets: Iterable[str] = ()
+) -> tuple[MetricCharts, dict[str, str]]:
+    """The charts, and the names of their datasets and of `datasets` (one query for all names)."""
     versions, truncated = selectors.model_chart_versions(model, scope=scope)
     charts = metric_charts(versions, truncated=truncated, current=current)
-    names = dataset_names(group.dataset for group in charts.datasets)
+    names = dataset_names([*(group.dataset for group in charts.datasets), *datasets])
     for group in charts.datasets:
         group.name = names.get(group.dataset, "")
-    return charts
+    return charts, names
 
 
 def focus_first_error(form: Any) -> None:

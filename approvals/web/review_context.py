@@ -10,7 +10,8 @@ from django.http import HttpRequest
 from approvals.models import ApprovalStatus, Comment, ModelVersion
 from approvals.permissions import APPROVER, has_any_role, has_role
 from approvals.selectors.people import members
-from approvals.selectors.reviews import attach_due_times
+from approvals.selectors.policies import policy_row
+from approvals.selectors.reviews import attach_due_times, hours_of_policy
 from approvals.services.comments import COMMENTERS
 from approvals.web.forms.reviews import AssignForm, ChangesRequestedForm, CommentForm
 
@@ -25,7 +26,7 @@ def review_context(
     assign_form: AssignForm | None = None,
 ) -> dict[str, Any]:
     user = request.user
-    attach_due_times([version])
+    attach_due_times([version], hours=hours_of_policy(version.workspace_id, policy_row(version.workspace)))
     reviewing = has_role(user, APPROVER, version.workspace) and (
         version.approval_status == ApprovalStatus.PENDING and not version.gone
     )

@@ -53,14 +53,19 @@ def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval],
     return ""
 
 
-def version_actions_context(request: HttpRequest, version: ModelVersion) -> dict[str, Any]:
-    """The version page's write side: Edit link, decision buttons, what is being approved, push state."""
+def version_actions_context(
+    request: HttpRequest, version: ModelVersion, *, baseline: ModelVersion | bool | None = False
+) -> dict[str, Any]:
+    """The version page's write side: Edit link, decision buttons, what is being approved, push state.
+
+    `baseline`: the model's latest Approved version the caller already read (False: read it here)."""
     user = request.user
     is_approver = has_role(user, APPROVER, version.workspace)
     policy = policy_of(version.workspace)
     everyone = list(version.approvals.select_related("approver").order_by("created_at"))
     approvals = [a for a in everyone if a.dismissed_at is None]
-    baseline = gate_baseline(version) if policy.gates else None
+    if baseline is False:
+        baseline = gate_baseline(version) if policy.gates else None
     gates = gate_results(version, policy, baseline=baseline)
     dismissed = [a for a in everyone if a.dismissed_at is not None]
     blocker = decision_blocker(version) if is_approver else ""

@@ -23,9 +23,9 @@ from approvals.display.source_id import parse_source_id
 from approvals.fields import SPECS
 from approvals.models import ModelVersion
 from approvals.permissions import readable
-from approvals.selectors.review_page import dataset_names, decision_of
+from approvals.selectors.review_page import decision_of, previous_and_approved
 from approvals.selectors.reviews import version_comments
-from approvals.web.helpers import charts_of, version_or_404
+from approvals.web.helpers import charts_and_names, version_or_404
 from approvals.web.review_context import review_context
 from approvals.web.version_context import version_actions_context
 
@@ -43,23 +43,24 @@ def render_version_page(
 ) -> HttpResponse:
     """The page, with the review forms given (bound, with their errors) or fresh ones."""
     scope = readable(request.user)
-    previous = selectors.previous_version(version, scope=scope)
-    approved = selectors.latest_approved_version(version, scope=scope)
+    previous, approved = previous_and_approved(version, scope=scope)
     others = [parse_metrics(v.metrics) if v is not None else None for v in (previous, approved)]
     reader = selectors.AuditReader.of(request.user)
     events = selectors.version_history(version, reader=reader, limit=HISTORY_LIMIT)
     comments = version_comments(version)
     retracted = {c.pk for c in comments if c.retracted}
     shown = shown_events(events, reveal=reader.sees_who_and_where, retracted=retracted)
-    actions = version_actions_context(request, version)
+    # The readable latest Approved version is the gates' baseline: the reader reads the version's workspace.
+    actions = version_actions_context(request, version, baseline=approved)
     source = parse_source_id(version.source_id)
     current = parse_metrics(version.metrics)
-    rows = compare_metrics(
-        current,
-        others,
-        MetricDirections.of(actions["policy"].gates),
-        dataset_names([d for table in (current, *others) if table is not None for d in table.datasets]),
+    charts, names = charts_and_names(
+        version.model,
+        scope=scope,
+        current=version,
+        datasets=[d for table in (current, *others) if table is not None for d in table.datasets],
     )
+    rows = compare_metrics(current, others, MetricDirections.of(actions["policy"].gates), names)
     context = {
         **actions,
         **review_context(request, version, comments=comments, **forms),
@@ -69,7 +70,7 @@ def render_version_page(
         "approved": approved,
         "previous_url": _version_url(previous),
         "approved_url": _version_url(approved),
-        "charts": charts_of(version.model, scope=scope, current=version),
+        "charts": charts,
         "metric_rows": rows,
         "decision": decision_of(version),
         "specs": [(field_label(f.name), getattr(version, f.attr)) for f in SPECS],
