@@ -4,6 +4,7 @@ an index: its order and annotations are the same as one ORDER BY over every Pend
 version, on every page, whatever the page size."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -86,6 +87,9 @@ def test_the_queue_costs_a_fixed_number_of_queries_on_any_page(mixed):
         assert len(queries) <= 7, page
 
 
+AGE_WALK = r"Index Scan using version_(queue_order|created)_idx on approvals_modelversion\b"
+
+
 def test_each_segment_walks_the_age_index_and_stops_after_a_page():
     model = make_model()
     for n in range(300):
@@ -105,7 +109,9 @@ def test_each_segment_walks_the_age_index_and_stops_after_a_page():
                     assert "version_pending_since_idx" in plan, plan
                 else:
                     assert "Sort" not in plan, plan
-                    assert "Index Scan using version_queue_order_idx" in plan, plan
+                    # Walked in age order along an index (the queue's own or the plain age index,
+                    # whichever the planner prefers for this table's statistics), stopped by the Limit.
+                    assert re.search(AGE_WALK, plan), plan
             else:
                 cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
                 plan = " ".join(str(row) for row in cursor.fetchall())
