@@ -85,11 +85,9 @@ def pai_settings(settings, pai_emulator) -> Iterator[None]:
     reset_clients()
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, pai_settings, pai_emulator, tmp_path) -> Iterator[WorkerProcess]:
-    """A running worker; the test's own process only enqueues."""
-    app.control.purge()  # tasks left by earlier tests belong to rows that are gone
-    env = {
+def worker_env(pai_emulator, **extra: str) -> dict[str, str]:
+    """A worker process's environment: this test's database, broker and emulator, quick retries."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -97,10 +95,16 @@ def celery_worker_process(transactional_db, pai_settings, pai_emulator, tmp_path
         "PAI_ENDPOINT": pai_emulator.url,
         "PAI_ACCESS_KEY_ID": PAI_KEY_ID,
         "PAI_ACCESS_KEY_SECRET": PAI_KEY_SECRET,
-        "PAI_READ_TIMEOUT": "2",
         "PUSH_RETRY_MAX_DELAY_SECONDS": "1",
-        "PUSH_LEASE_SECONDS": "5",
+        **extra,
     }
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, pai_settings, pai_emulator, tmp_path) -> Iterator[WorkerProcess]:
+    """A running worker; the test's own process only enqueues."""
+    app.control.purge()  # tasks left by earlier tests belong to rows that are gone
+    env = worker_env(pai_emulator, PAI_READ_TIMEOUT="2", PUSH_LEASE_SECONDS="5")
     worker = WorkerProcess(tmp_path / "worker.log", env).start()
     yield worker
     worker.stop()

@@ -4,18 +4,15 @@ process otherwise) keeps under it, and every push completes with no throttled an
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 import requests
-from django.conf import settings
 
 from approvals import services
 from approvals.models import ModelVersion, PushState
 from registry_ui.celery import app
-from tests.fixtures_pai import PAI_KEY_ID, PAI_KEY_SECRET
-from tests.fixtures_worker import WorkerProcess, database_url, wait_for
+from tests.fixtures_worker import WorkerProcess, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,19 +21,12 @@ EDITS = 12  # 24 requests: past the emulator's burst of 5 several times over
 
 
 def paced_worker(pai_emulator, tmp_path, rate: str) -> WorkerProcess:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "VAR_DIR": str(settings.VAR_DIR),
-        "PAI_ENDPOINT": pai_emulator.url,
-        "PAI_ACCESS_KEY_ID": PAI_KEY_ID,
-        "PAI_ACCESS_KEY_SECRET": PAI_KEY_SECRET,
-        "PAI_REQUESTS_PER_SECOND": rate,
-        "PAI_REQUESTS_BURST": "1",
-        "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",  # a bucket of its own in a shared Redis
-        "PUSH_RETRY_MAX_DELAY_SECONDS": "1",
-    }
+    env = worker_env(
+        pai_emulator,
+        PAI_REQUESTS_PER_SECOND=rate,
+        PAI_REQUESTS_BURST="1",
+        CACHE_KEY_PREFIX=f"test-{uuid.uuid4().hex[:8]}",  # a bucket of its own in a shared Redis
+    )
     return WorkerProcess(tmp_path / "worker.log", env).start()
 
 
