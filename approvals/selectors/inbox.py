@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from approvals.models import Notification, PersonSettings
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
@@ -26,6 +27,13 @@ def unread_count(user: Any) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def unread_count_expression(user: Any) -> Coalesce:
+    """unread_count as a subquery, for a page that reads the count with another row (an authenticated user)."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True).order_by().values("user_id")
+    count = unread.annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
 
 
 def chosen_language(user: Any) -> str:

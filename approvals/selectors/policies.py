@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import F, FilteredRelation, Q
 
 from approvals.display.gates import GateResult, evaluate_all
 from approvals.models import GateWaiver, MetricGate, ModelVersion, Workspace, WorkspacePolicy
@@ -43,10 +45,14 @@ def policy_row(workspace: Workspace) -> WorkspacePolicy | None:
     return WorkspacePolicy.objects.filter(workspace=workspace).first()
 
 
-def policy_of(workspace: Workspace) -> Policy:
-    """Two queries: the policy row (if any) and the gates; one when the row came with the workspace."""
+def policy_of(workspace: Workspace, *, waivers_of: ModelVersion | None = None) -> Policy:
+    """Two queries: the policy row (if any) and the gates; one when the row came with the workspace.
+
+    `waivers_of`: each gate comes with that version's waiver of it, or None, as `gate.version_waiver`
+    (in the gates' query: a LEFT JOIN)."""
     row = policy_row(workspace)
-    gates = tuple(MetricGate.objects.filter(workspace=workspace).order_by("metric", "dataset", "pk"))
+    query = MetricGate.objects.filter(workspace=workspace).order_by("metric", "dataset", "pk")
+    gates = tuple(query if waivers_of is None else gates_with_waivers(query, waivers_of))
     if row is None:
         return Policy(
             required_approvers=settings.APPROVALS_REQUIRED_APPROVERS,
@@ -65,6 +71,33 @@ def policy_of(workspace: Workspace) -> Policy:
     )
 
 
+_WAIVER = "waiver_"
+_WAIVED_BY = "waiver_by_"
+
+
+def gates_with_waivers(gates: Any, version: ModelVersion) -> list[MetricGate]:
+    """The gates, each with the version's waiver of it and who waived it (`gate.version_waiver`, or
+    None), in the gates' one query. A waiver is one per gate and version, so the join adds no rows."""
+    user_model = get_user_model()
+    waiver_fields = [f.attname for f in GateWaiver._meta.concrete_fields]
+    user_fields = [f.attname for f in user_model._meta.concrete_fields]
+    joined = gates.annotate(version_waiver_row=FilteredRelation("waivers", condition=Q(waivers__version=version)))
+    joined = joined.annotate(
+        **{_WAIVER + name: F(f"version_waiver_row__{name}") for name in waiver_fields},
+        **{_WAIVED_BY + name: F(f"version_waiver_row__waived_by__{name}") for name in user_fields},
+    )
+    found = list(joined)
+    for gate in found:
+        waiver = None
+        if getattr(gate, _WAIVER + "id") is not None:
+            db = gate._state.db
+            waiver = GateWaiver.from_db(db, waiver_fields, [getattr(gate, _WAIVER + n) for n in waiver_fields])
+            waiver.gate = gate
+            waiver.waived_by = user_model.from_db(db, user_fields, [getattr(gate, _WAIVED_BY + n) for n in user_fields])
+        gate.version_waiver = waiver
+    return found
+
+
 def gate_baseline(version: ModelVersion) -> ModelVersion | None:
     """The model's latest Approved version other than this one: what a gate compares against."""
     # The version's own model, so its workspace: whoever reads the version reads the baseline.
@@ -72,17 +105,21 @@ def gate_baseline(version: ModelVersion) -> ModelVersion | None:
 
 
 def gate_results(
-    version: ModelVersion, policy: Policy, *, baseline: ModelVersion | bool | None = False
+    version: ModelVersion, policy: Policy, *, baseline: ModelVersion | bool | None = False, waivers_read: bool = False
 ) -> list[GateResult]:
     """Each of the policy's gates for the version: both values and pass or fail (waivers count).
 
     `baseline`: the gate_baseline the caller already read (False: read it here).
+    `waivers_read`: the policy's gates came with this version's waivers (policy_of(waivers_of=version)).
     """
     if not policy.gates:
         return []
     if baseline is False:
         baseline = gate_baseline(version)
-    waivers = GateWaiver.objects.filter(version=version).select_related("waived_by")
+    if waivers_read:
+        waivers: Any = [g.version_waiver for g in policy.gates if g.version_waiver is not None]
+    else:
+        waivers = GateWaiver.objects.filter(version=version).select_related("waived_by")
     return evaluate_all(policy.gates, version.metrics, baseline.metrics if baseline else None, waivers)
 
 

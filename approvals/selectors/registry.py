@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet, Value
 
 from approvals.display.metrics import MetricColumn, format_value, key_metric_columns, parse_metrics
 from approvals.models import ModelVersion, RegisteredModel, Workspace
 from approvals.permissions import Scope
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from approvals.selectors.review_page import dataset_names
+from approvals.selectors.versions import approved_query, previous_query
 
 
 def workspaces(*, scope: Scope) -> list[Workspace]:
@@ -80,13 +81,54 @@ def workspace_by_id(workspace_id: str, *, scope: Scope) -> Workspace:
 CHART_VERSIONS = 40
 
 
+CHART_FIELDS = ("id", "version_name", "approval_status", "gmt_create_time", "metrics", "model_id")
+
+
 def model_chart_versions(
     model: RegisteredModel, *, scope: Scope, limit: int = CHART_VERSIONS
 ) -> tuple[list[ModelVersion], bool]:
     """The model's newest `limit` versions, oldest first, with only what the chart needs (one query)."""
-    rows = list(
-        scope.filter(model.versions.all())
-        .only("id", "version_name", "approval_status", "gmt_create_time", "metrics", "model_id")
-        .order_by("-gmt_create_time", "-id")[: limit + 1]
-    )
+    rows = list(scope.filter(model.versions.all()).only(*CHART_FIELDS).order_by("-gmt_create_time", "-id")[: limit + 1])
     return list(reversed(rows[:limit])), len(rows) > limit
+
+
+@dataclass
+class VersionNeighbours:
+    """What the version page reads of the model's other versions: the one created just before it,
+    the latest Approved one, and the chart's window (oldest first; `truncated`: older ones exist)."""
+
+    previous: ModelVersion | None
+    approved: ModelVersion | None
+    chart: list[ModelVersion]
+    truncated: bool
+
+
+def version_neighbours(version: ModelVersion, *, scope: Scope, limit: int = CHART_VERSIONS) -> VersionNeighbours:
+    """The previous and latest Approved versions and the chart window in one query: a UNION ALL of
+    three index-bounded LIMITed subqueries (the previous and Approved ones with the chart's fields)."""
+
+    def part(name: str, ids: QuerySet) -> QuerySet:
+        rows = ModelVersion.objects.filter(pk__in=ids.values("pk")).only(*CHART_FIELDS).order_by()
+        return rows.annotate(part=Value(name, output_field=CharField()))
+
+    window = scope.filter(ModelVersion.objects.filter(model_id=version.model_id)).order_by("-gmt_create_time", "-id")
+    rows = (
+        part("1-window", window[: limit + 1])
+        .union(
+            part("2-previous", previous_query(version, scope=scope)[:1]),
+            part("3-approved", approved_query(version, scope=scope)[:1]),
+            all=True,
+        )
+        .order_by("part", "-gmt_create_time", "-id")
+    )
+    found: dict[str, list[ModelVersion]] = {"1-window": [], "2-previous": [], "3-approved": []}
+    for row in rows:
+        row.model = version.model  # the same model: its page links need no query of their own
+        found[row.part].append(row)
+    chart = found["1-window"]
+    return VersionNeighbours(
+        previous=next(iter(found["2-previous"]), None),
+        approved=next(iter(found["3-approved"]), None),
+        chart=list(reversed(chart[:limit])),
+        truncated=len(chart) > limit,
+    )

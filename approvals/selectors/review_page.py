@@ -1,5 +1,5 @@
 """What the version page adds to help a reviewer decide: dataset names, how the version was
-decided, and the next version waiting in the queue."""
+decided, the next version waiting in the queue, and the approvals with the possible reviewers."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.contrib.auth import get_user_model
+from django.db.models import CharField, F, Q, Value
 
 from approvals.models import Approval, ApprovalStatus, Change, ChangeKind, DatasetName, ModelVersion
-from approvals.permissions import Scope
-from approvals.selectors.versions import approved_query, previous_query
+from approvals.permissions import APPROVER, Scope
+from approvals.selectors.people import members
 
 
 def dataset_names(dataset_ids: Iterable[str]) -> dict[str, str]:
@@ -85,20 +86,40 @@ def next_waiting(version: ModelVersion, *, scope: Scope) -> ModelVersion | None:
     return queue.first()
 
 
-def previous_and_approved(version: ModelVersion, *, scope: Scope) -> tuple[ModelVersion | None, ModelVersion | None]:
-    """The version created just before this one and the model's latest Approved one, in one query
-    (each an index-bounded LIMIT 1 subquery; one row when they are the same version)."""
-    previous = Q(pk__in=previous_query(version, scope=scope).values("pk")[:1])
-    approved = Q(pk__in=approved_query(version, scope=scope).values("pk")[:1])
-    rows = ModelVersion.objects.filter(previous | approved).annotate(
-        is_previous=ExpressionWrapper(previous, output_field=BooleanField()),
-        is_approved=ExpressionWrapper(approved, output_field=BooleanField()),
+def approvals_and_reviewers(version: ModelVersion, *, reviewers: bool) -> tuple[list[Approval], list[Any]]:
+    """The version's approvals, dismissed ones too, oldest first with their approver, and (when
+    `reviewers`) the workspace's approvers by username, whom a review can be assigned to: one
+    query, a UNION ALL of the two (each row's columns in its own places, NULL in the other's)."""
+    approvals = Approval.objects.filter(version=version).order_by()
+    if not reviewers:
+        return list(approvals.select_related("approver").order_by("created_at")), []
+    user_model = get_user_model()
+    approval_fields = list(Approval._meta.concrete_fields)
+    user_fields = list(user_model._meta.concrete_fields)
+    own = {f"a_{f.attname}": F(f.attname) for f in approval_fields}
+    none = {f"a_{f.attname}": Value(None, output_field=f) for f in approval_fields}
+    approvers = {f"u_{f.attname}": F(f"approver__{f.attname}") for f in user_fields}
+    people = {f"u_{f.attname}": F(f.attname) for f in user_fields}
+    rows = (
+        approvals.values(part=Value("approval", output_field=CharField()), **own, **approvers)
+        .union(
+            members(version.workspace, role=APPROVER)
+            .order_by()
+            .values(part=Value("reviewer", output_field=CharField()), **none, **people),
+            all=True,
+        )
+        .order_by("part", "a_created_at", "u_username")
     )
-    found: dict[str, ModelVersion | None] = {"previous": None, "approved": None}
+    found: tuple[list[Approval], list[Any]] = ([], [])
+    db = approvals.db
     for row in rows:
-        row.model = version.model  # the same model: its page links need no query of their own
-        if row.is_previous:
-            found["previous"] = row
-        if row.is_approved:
-            found["approved"] = row
-    return found["previous"], found["approved"]
+        user = user_model.from_db(db, [f.attname for f in user_fields], [row[f"u_{f.attname}"] for f in user_fields])
+        if row["part"] == "reviewer":
+            found[1].append(user)
+            continue
+        approval = Approval.from_db(
+            db, [f.attname for f in approval_fields], [row[f"a_{f.attname}"] for f in approval_fields]
+        )
+        approval.approver = user
+        found[0].append(approval)
+    return found

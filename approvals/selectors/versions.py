@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 
 from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
 from approvals.permissions import Scope
+from approvals.selectors.inbox import unread_count_expression
 from approvals.selectors.label_filter import LabelTerm, filter_by_labels
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, count_up_to, paginate
 from approvals.selectors.version_search import search_filter
@@ -134,12 +136,17 @@ class QueueFilters:
     assignee_pk: int | None = None
 
 
-def version_by_name(model_id: str, version_name: str, *, scope: Scope) -> ModelVersion:
-    """The version, or ModelVersion.DoesNotExist (also when it lies outside the scope)."""
+def version_by_name(model_id: str, version_name: str, *, scope: Scope, unread_for: Any = None) -> ModelVersion:
+    """The version, or ModelVersion.DoesNotExist (also when it lies outside the scope).
+
+    `unread_for`: an authenticated user whose unread notifications count comes along as
+    `version.reader_unread` (the page header's count, without a query of its own)."""
     # The workspace's policy, the assignee and who asked for changes come along: the version page needs them.
     related = ModelVersion.objects.select_related(
         "model", "workspace", "workspace__policy", "assignee", "review_requested_by"
     )
+    if unread_for is not None:
+        related = related.annotate(reader_unread=unread_count_expression(unread_for))
     return scope.filter(related).get(model__model_id=model_id, version_name=version_name)
 
 

@@ -18,16 +18,20 @@ from approvals.permissions import Scope, has_any_role, readable
 from approvals.selectors.review_page import dataset_names
 
 
-def version_or_404(model_id: str, version_name: str, *, user: Any, roles: Iterable[str] = ()) -> ModelVersion:
+def version_or_404(
+    model_id: str, version_name: str, *, user: Any, roles: Iterable[str] = (), with_unread: bool = False
+) -> ModelVersion:
     """The version the user may read, or 404 (outside their workspaces it does not exist for them).
 
     With `roles`: 403 unless the user holds one of them in the version's workspace.
+    `with_unread`: the user's unread notifications count comes with it (`version.reader_unread`).
     """
     if "\x00" in model_id or "\x00" in version_name:
         # NUL cannot be in a PAI identifier, and PostgreSQL refuses it in a query.
         raise Http404(_("No such model version."))
     try:
-        version = selectors.version_by_name(model_id, version_name, scope=readable(user))
+        unread_for = user if with_unread and user.is_authenticated else None
+        version = selectors.version_by_name(model_id, version_name, scope=readable(user), unread_for=unread_for)
     except ModelVersion.DoesNotExist:
         raise Http404(_("No such model version.")) from None
     roles = tuple(roles)
@@ -58,10 +62,17 @@ def charts_of(model: RegisteredModel, *, scope: Scope, current: ModelVersion | N
 
 
 def charts_and_names(
-    model: RegisteredModel, *, scope: Scope, current: ModelVersion | None = None, datasets: Iterable[str] = ()
+    model: RegisteredModel,
+    *,
+    scope: Scope,
+    current: ModelVersion | None = None,
+    datasets: Iterable[str] = (),
+    window: tuple[list[ModelVersion], bool] | None = None,
 ) -> tuple[MetricCharts, dict[str, str]]:
-    """The charts, and the names of their datasets and of `datasets` (one query for all names)."""
-    versions, truncated = selectors.model_chart_versions(model, scope=scope)
+    """The charts, and the names of their datasets and of `datasets` (one query for all names).
+
+    `window`: the chart's versions and whether older ones exist, when the caller read them."""
+    versions, truncated = window if window is not None else selectors.model_chart_versions(model, scope=scope)
     charts = metric_charts(versions, truncated=truncated, current=current)
     names = dataset_names([*(group.dataset for group in charts.datasets), *datasets])
     for group in charts.datasets:

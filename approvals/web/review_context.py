@@ -16,6 +16,13 @@ from approvals.services.comments import COMMENTERS
 from approvals.web.forms.reviews import AssignForm, ChangesRequestedForm, CommentForm
 
 
+def can_review(user: Any, version: ModelVersion) -> bool:
+    """Whether the user may request changes and assign the review (so the page lists the reviewers)."""
+    return has_role(user, APPROVER, version.workspace) and (
+        version.approval_status == ApprovalStatus.PENDING and not version.gone
+    )
+
+
 def review_context(
     request: HttpRequest,
     version: ModelVersion,
@@ -24,13 +31,14 @@ def review_context(
     comment_form: CommentForm | None = None,
     changes_form: ChangesRequestedForm | None = None,
     assign_form: AssignForm | None = None,
+    reviewers: list[Any] | None = None,
 ) -> dict[str, Any]:
+    """`reviewers`: the workspace's approvers when the caller read them (see can_review)."""
     user = request.user
     attach_due_times([version], hours=hours_of_policy(version.workspace_id, policy_row(version.workspace)))
-    reviewing = has_role(user, APPROVER, version.workspace) and (
-        version.approval_status == ApprovalStatus.PENDING and not version.gone
-    )
-    reviewers = list(members(version.workspace, role=APPROVER)) if reviewing else []
+    reviewing = can_review(user, version)
+    if reviewers is None:
+        reviewers = list(members(version.workspace, role=APPROVER)) if reviewing else []
     return {
         "comments": comments,
         "can_comment": has_any_role(user, COMMENTERS, version.workspace),

@@ -54,19 +54,25 @@ def approve_blocker(version: ModelVersion, user: Any, approvals: list[Approval],
 
 
 def version_actions_context(
-    request: HttpRequest, version: ModelVersion, *, baseline: ModelVersion | bool | None = False
+    request: HttpRequest,
+    version: ModelVersion,
+    *,
+    baseline: ModelVersion | bool | None = False,
+    everyone: list[Approval] | None = None,
 ) -> dict[str, Any]:
     """The version page's write side: Edit link, decision buttons, what is being approved, push state.
 
-    `baseline`: the model's latest Approved version the caller already read (False: read it here)."""
+    `baseline`: the model's latest Approved version the caller already read (False: read it here);
+    `everyone`: the version's approvals, dismissed ones too, oldest first, if the caller read them."""
     user = request.user
     is_approver = has_role(user, APPROVER, version.workspace)
-    policy = policy_of(version.workspace)
-    everyone = list(version.approvals.select_related("approver").order_by("created_at"))
+    policy = policy_of(version.workspace, waivers_of=version)
+    if everyone is None:
+        everyone = list(version.approvals.select_related("approver").order_by("created_at"))
     approvals = [a for a in everyone if a.dismissed_at is None]
     if baseline is False:
         baseline = gate_baseline(version) if policy.gates else None
-    gates = gate_results(version, policy, baseline=baseline)
+    gates = gate_results(version, policy, baseline=baseline, waivers_read=True)
     dismissed = [a for a in everyone if a.dismissed_at is not None]
     blocker = decision_blocker(version) if is_approver else ""
     cannot_approve = approve_blocker(version, user, approvals, policy, gates) if is_approver and not blocker else ""

@@ -23,10 +23,11 @@ from approvals.display.source_id import parse_source_id
 from approvals.fields import SPECS
 from approvals.models import ModelVersion
 from approvals.permissions import readable
-from approvals.selectors.review_page import decision_of, previous_and_approved
+from approvals.selectors.registry import version_neighbours
+from approvals.selectors.review_page import approvals_and_reviewers, decision_of
 from approvals.selectors.reviews import version_comments
 from approvals.web.helpers import charts_and_names, version_or_404
-from approvals.web.review_context import review_context
+from approvals.web.review_context import can_review, review_context
 from approvals.web.version_context import version_actions_context
 
 HISTORY_LIMIT = 100
@@ -34,7 +35,7 @@ HISTORY_LIMIT = 100
 
 @login_required
 def version_detail(request: HttpRequest, model_id: str, version_name: str) -> HttpResponse:
-    version = version_or_404(model_id, version_name, user=request.user)
+    version = version_or_404(model_id, version_name, user=request.user, with_unread=True)
     return render_version_page(request, version)
 
 
@@ -43,7 +44,8 @@ def render_version_page(
 ) -> HttpResponse:
     """The page, with the review forms given (bound, with their errors) or fresh ones."""
     scope = readable(request.user)
-    previous, approved = previous_and_approved(version, scope=scope)
+    neighbours = version_neighbours(version, scope=scope)
+    previous, approved = neighbours.previous, neighbours.approved
     others = [parse_metrics(v.metrics) if v is not None else None for v in (previous, approved)]
     reader = selectors.AuditReader.of(request.user)
     events = selectors.version_history(version, reader=reader, limit=HISTORY_LIMIT)
@@ -51,7 +53,8 @@ def render_version_page(
     retracted = {c.pk for c in comments if c.retracted}
     shown = shown_events(events, reveal=reader.sees_who_and_where, retracted=retracted)
     # The readable latest Approved version is the gates' baseline: the reader reads the version's workspace.
-    actions = version_actions_context(request, version, baseline=approved)
+    everyone, reviewers = approvals_and_reviewers(version, reviewers=can_review(request.user, version))
+    actions = version_actions_context(request, version, baseline=approved, everyone=everyone)
     source = parse_source_id(version.source_id)
     current = parse_metrics(version.metrics)
     charts, names = charts_and_names(
@@ -59,11 +62,12 @@ def render_version_page(
         scope=scope,
         current=version,
         datasets=[d for table in (current, *others) if table is not None for d in table.datasets],
+        window=(neighbours.chart, neighbours.truncated),
     )
     rows = compare_metrics(current, others, MetricDirections.of(actions["policy"].gates), names)
     context = {
         **actions,
-        **review_context(request, version, comments=comments, **forms),
+        **review_context(request, version, comments=comments, reviewers=reviewers, **forms),
         "version": version,
         "model": version.model,
         "previous": previous,
@@ -86,6 +90,9 @@ def render_version_page(
         "history": timeline(shown, {c.pk: c for c in comments}),
         "history_limit": HISTORY_LIMIT,
     }
+    if hasattr(version, "reader_unread"):
+        # Read with the version: the header's count (context processor unread_notifications) needs no query.
+        context["unread_notifications"] = version.reader_unread
     return render(request, "approvals/version_detail.html", context, status=status)
 
 
