@@ -9,11 +9,25 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from approvals.models import Approval, AuditEvent, Change, Membership, ModelVersion, RegisteredModel, Workspace
+from approvals.models import (
+    Approval,
+    ApprovalStatus,
+    AuditEvent,
+    Change,
+    DatasetName,
+    GateWaiver,
+    Membership,
+    MetricGate,
+    ModelVersion,
+    RegisteredModel,
+    Workspace,
+)
 from approvals.pai.labels import canonical
 from approvals.permissions import ROLES
 from approvals.services.audit import append_event
+from approvals.services.comments import comment_create
 from approvals.services.label_index import labels_index
+from approvals.services.reviews import review_request_changes
 
 _counter = itertools.count(1)
 BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -124,3 +138,35 @@ def write_state(version: ModelVersion) -> dict[str, Any]:
         "approvals": Approval.objects.filter(version=version).count(),
         "audit_events": AuditEvent.objects.count(),
     }
+
+
+def make_rich_version(comments: int, events: int, extra_versions: int, model_id: str = "m-rich") -> tuple[Any, Any]:
+    """A Pending version with all the version page shows, and an approver to read it: `extra_versions`
+    older versions, a latest Approved and a previous one, two named datasets, two gates (one waived),
+    an approval, `comments` comments mentioning the approver, changes requested, `events` edits.
+
+    For tests/test_version_page_queries.py and bench/render_version.py."""
+    model = make_model(model_id=model_id, name="rich")
+    ws = model.workspace
+    make_versions(model, extra_versions, metrics=results_metrics(("d-1", {"cer": 0.25, "acc": 0.75})))
+    make_version(
+        model, approval_status=ApprovalStatus.APPROVED, metrics=results_metrics(("d-1", {"cer": 0.2, "acc": 0.8}))
+    )
+    make_version(model, metrics=results_metrics(("d-1", {"cer": 0.21, "acc": 0.79})))
+    version = make_version(model, metrics=results_metrics(("d-1", {"cer": 0.19, "acc": 0.81}), ("d-2", {"cer": 0.3})))
+    make_version(model)  # waiting after it
+    for ds in ("d-1", "d-2"):
+        DatasetName.objects.get_or_create(dataset_id=ds, defaults={"name": f"set {ds}", "fetched_at": timezone.now()})
+    MetricGate.objects.create(workspace=ws, metric="cer", higher_is_better=False, max_regression=0.05)
+    acc = MetricGate.objects.create(workspace=ws, metric="acc", dataset="d-1", max_regression=0.05)
+    approver = make_user("approver", group="approver")
+    other = make_user("other", group="approver")
+    GateWaiver.objects.create(version=version, gate=acc, waived_by=other, reason="the acc set was relabelled")
+    Approval.objects.create(version=version, approver=other, revision=version.revision)
+    for i in range(comments):
+        comment_create(version_id=version.pk, user=other, text=f"comment {i} @approver")
+    review_request_changes(version_id=version.pk, user=other, reason="please fix the labels")
+    for i in range(events):
+        make_event(version, action="pai_changed", payload={"fields": {"VersionDescription": [f"a{i}", f"b{i}"]}})
+    version.refresh_from_db()
+    return version, approver
