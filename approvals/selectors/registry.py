@@ -123,12 +123,15 @@ def version_neighbours(version: ModelVersion, *, scope: Scope, limit: int = CHAR
     )
     found: dict[str, list[ModelVersion]] = {"1-window": [], "2-previous": [], "3-approved": []}
     for row in rows:
-        row.model = version.model  # the same model: its page links need no query of their own
         found[row.part].append(row)
+    previous, approved = (next(iter(found[part]), None) for part in ("2-previous", "3-approved"))
+    for row in (previous, approved):
+        if row is not None:
+            row.model = version.model  # the same model: its page links need no query of their own
     chart = found["1-window"]
     return VersionNeighbours(
-        previous=next(iter(found["2-previous"]), None),
-        approved=next(iter(found["3-approved"]), None),
+        previous=previous,
+        approved=approved,
         chart=list(reversed(chart[:limit])),
         truncated=len(chart) > limit,
     )
