@@ -7,6 +7,7 @@ whole request (wall clock) and of the template render alone (CPU time) (cProfile
 --path: `versions` (the default, /versions/?per_page=100), `queue` (/, 25 rows), `model` (a model's
 page, 25 rows of 60 versions with metrics), `big-model` (the page of a model of 10,000 versions),
 or a path of its own ("<model_id>" stands for the first model's ModelId); --url is the same.
+--profile [--sort tottime]: cProfile of 30 requests, by cumulative (or the given) time.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def main() -> None:
         for _ in range(30):
             client.get(url, secure=True)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(_argument("--sort") or "cumulative").print_stats(40)
         return
     if "--html" in sys.argv:
         sys.stdout.write(client.get(url, secure=True).content.decode())
