@@ -1,8 +1,13 @@
-"""Time the versions list's render of 100 rows (no server, no network): `python -m bench.render_lists`.
+"""Time a list page's render (no server, no network): `python -m bench.render_lists [--path P] [--requests N]`.
 
 Makes a throwaway SQLite test database with a few hundred versions (tests/factories.py), signs in
-with the test client and requests /versions/?per_page=100 many times with DEBUG off, printing
-p50/p95 of the whole request (wall clock) and of the template render alone (CPU time) (cProfile optional: --profile).
+with the test client and requests a list page many times with DEBUG off, printing p50/p95 of the
+whole request (wall clock) and of the template render alone (CPU time) (cProfile optional: --profile).
+
+--path: `versions` (the default, /versions/?per_page=100), `queue` (/, 25 rows), `model` (a model's
+page, 25 rows of 60 versions with metrics), `big-model` (the page of a model of 10,000 versions),
+or a path of its own ("<model_id>" stands for the first model's ModelId); --url is the same.
+--profile [--sort tottime]: cProfile of 30 requests, by cumulative (or the given) time.
 """
 
 from __future__ import annotations
@@ -48,7 +53,12 @@ def main() -> None:
             push_state=states[i % 4],
             framework_type="Pytorch" if i % 2 else "",
             format_type="SavedModel",
+            metrics=factories.results_metrics(("d-1", {"accuracy": 0.9 + i / 10_000, "f1": i / 300})),
         )
+    path = _argument("--path") or _argument("--url") or "versions"
+    if path == "big-model":
+        big = factories.make_model(factories.make_workspace(), model_id="big-model")
+        factories.make_versions(big, 10_000, metrics=factories.results_metrics(("d-1", {"accuracy": 0.9, "f1": 0.5})))
     client = Client()
     client.force_login(factories.make_user("bench", staff=True))
     render_times: list[float] = []
@@ -64,9 +74,10 @@ def main() -> None:
         return original(self, context)
 
     template_base.Template.render = timed  # type: ignore[method-assign]
-    url = "/versions/?per_page=100"
-    if "--url" in sys.argv:  # another list: "/" (the queue), "/models/<model_id>/"
-        url = sys.argv[sys.argv.index("--url") + 1].replace("<model_id>", models[0].model_id)
+    named = {"versions": "/versions/?per_page=100", "queue": "/", "model": "/models/<model_id>/"}
+    url = named.get(path, "/models/big-model/" if path == "big-model" else path)
+    url = url.replace("<model_id>", models[0].model_id)
+    requests = int(_argument("--requests") or 200)
     for _ in range(10):
         client.get(url, secure=True)
     render_times.clear()
@@ -79,20 +90,24 @@ def main() -> None:
         for _ in range(30):
             client.get(url, secure=True)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(_argument("--sort") or "cumulative").print_stats(40)
         return
     if "--html" in sys.argv:
         sys.stdout.write(client.get(url, secure=True).content.decode())
         return
     totals = []
-    for _ in range(200):
+    for _ in range(requests):
         start = time.perf_counter()
         response = client.get(url, secure=True)
         totals.append(time.perf_counter() - start)
         assert response.status_code == 200, response.status_code
     for name, values in (("request", totals), ("render (CPU)", render_times)):
         q = statistics.quantiles(values, n=20)
-        print(f"{name}: p50 {statistics.median(values) * 1000:.1f} ms  p95 {q[18] * 1000:.1f} ms")
+        print(f"{url} {name}: p50 {statistics.median(values) * 1000:.1f} ms  p95 {q[18] * 1000:.1f} ms")
+
+
+def _argument(name: str) -> str:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else ""
 
 
 if __name__ == "__main__":

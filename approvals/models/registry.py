@@ -190,7 +190,9 @@ class ModelVersion(models.Model):
             # Counting versions per status reads this small index alone, not the wide table.
             models.Index(fields=["approval_status", "gone"], name="version_status_gone_idx"),
             models.Index(fields=["workspace", "approval_status", "gmt_create_time"], name="version_ws_status_idx"),
-            models.Index(fields=["model", "gmt_create_time"], name="version_model_created_idx"),
+            # A model's versions newest first (its page, its charts, the versions list filtered by
+            # model, the previous version): the index gives them in order, whatever the table holds.
+            models.Index(fields=["model", "gmt_create_time", "id"], name="version_model_order_idx"),
             # The review queue walks Pending versions in age order and stops after a page
             # (selectors/queue.py); overdue ones are found by when they became Pending; whether
             # a newer version of the model was approved is one probe per row.

@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from django.db.models import CharField, QuerySet, Value
 
 from approvals.display.metrics import MetricColumn, format_value, key_metric_columns, parse_metrics
+from approvals.fields import JSON_ATTRS
 from approvals.models import ModelVersion, RegisteredModel, Workspace
 from approvals.permissions import Scope
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from approvals.selectors.review_page import dataset_names
 from approvals.selectors.versions import approved_query, previous_query
+
+# What a model's version table leaves unread: every JSON column but Metrics.
+MODEL_PAGE_DEFERRED = (*(attr for attr in JSON_ATTRS if attr != "metrics"), "conflict")
 
 
 def workspaces(*, scope: Scope) -> list[Workspace]:
@@ -49,8 +53,9 @@ def model_versions(
     metric_columns: int = 8,
 ) -> ModelVersionsPage:
     """The model's versions, newest first, with their key metrics as columns (datasets by name: one query)."""
-    queryset = scope.filter(model.versions.select_related("model")).order_by("-gmt_create_time", "-id")
-    result = paginate(queryset, page=page, page_size=page_size)
+    result = paginate(model_versions_query(model, scope=scope), page=page, page_size=page_size)
+    for version in result.items:
+        version.model = model
     tables = [parse_metrics(version.metrics) for version in result.items]
     names = (
         dataset_names(d for table in tables for d in table.datasets)
@@ -63,6 +68,12 @@ def model_versions(
         for version, table in zip(result.items, tables, strict=True)
     ]
     return ModelVersionsPage(page=result, columns=columns, rows=rows)
+
+
+def model_versions_query(model: RegisteredModel, *, scope: Scope) -> QuerySet[ModelVersion]:
+    """The model's versions newest first, read along version_model_order_idx without a join (the
+    caller gives each row `model`) and without the JSON columns other than Metrics."""
+    return scope.filter(model.versions.defer(*MODEL_PAGE_DEFERRED)).order_by("-gmt_create_time", "-id")
 
 
 def model_list(*, scope: Scope, workspace_id: str = "") -> QuerySet[RegisteredModel]:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Subquery
 
 from approvals.fields import JSON_ATTRS
-from approvals.models import ApprovalStatus, AuditEvent, ModelVersion
+from approvals.models import ApprovalStatus, AuditEvent, ModelVersion, RegisteredModel
 from approvals.permissions import Scope
 from approvals.selectors.inbox import unread_count_expression
 from approvals.selectors.label_filter import LabelTerm, filter_by_labels
@@ -58,9 +58,14 @@ class VersionFilters:
 
 def version_list(filters: VersionFilters, *, scope: Scope) -> QuerySet[ModelVersion]:
     queryset = scope.filter(ModelVersion.objects.select_related("model", "workspace", "assignee").defer(*HEAVY_FIELDS))
+    if filters.model_id:
+        # The model's pk as a scalar subquery, not a join: PostgreSQL then reads the model's versions
+        # in order along version_model_order_idx and stops after a page, instead of joining and
+        # sorting all of a large model's versions.
+        model_pk = RegisteredModel.objects.filter(model_id=filters.model_id).order_by().values("pk")[:1]
+        queryset = queryset.filter(model_id=Subquery(model_pk))
     exact = {
         "workspace_id": filters.workspace_pk,
-        "model__model_id": filters.model_id,
         "approval_status": filters.status,
         "source_type": filters.source_type,
         "framework_type": filters.framework,

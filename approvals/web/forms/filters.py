@@ -23,6 +23,7 @@ from approvals.selectors.audit import AuditFilters
 from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from approvals.selectors.versions import DEFAULT_VERSION_SORT, QueueFilters, VersionFilters
 from approvals.web.forms.label_filter import LabelFilterField
+from approvals.web.forms.renderer import RENDERER
 
 # Beyond this a page number is a typo or a probe, and OFFSET would only scan.
 MAX_PAGE = 100_000
@@ -69,6 +70,9 @@ ASSIGNED_CHOICES = [("", _("Anyone")), ("me", _("Assigned to me"))]
 
 class ReviewFilters(forms.Form):
     """The review's filters, shared by the queue and the versions page (and the API)."""
+
+    # Selects and inputs written in Python, the same markup as Django's templates (forms/renderer.py).
+    default_renderer = RENDERER
 
     review = forms.ChoiceField(required=False, label=_("Review"), choices=REVIEW_CHOICES)
     assigned = forms.ChoiceField(required=False, label=_("Assigned"), choices=ASSIGNED_CHOICES)

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from approvals import selectors
+from approvals.display.list_rows import model_version_rows
 from approvals.models import RegisteredModel
 from approvals.permissions import readable
 from approvals.web.forms.filters import PageForm
@@ -28,6 +29,7 @@ def model_detail(request: HttpRequest, model_id: str) -> HttpResponse:
         "model": model,
         "form": form,
         "listing": listing,
+        "rows": model_version_rows(listing.rows) if listing else [],
         "charts": charts_of(model, scope=scope),
     }
     return render(request, "approvals/model_detail.html", context, status=status_for(valid))

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from approvals import selectors
+from approvals.display.list_rows import queue_rows
 from approvals.permissions import readable
 from approvals.web.forms.filters import QueueFilterForm
 from approvals.web.helpers import status_for
@@ -23,7 +24,8 @@ def queue_rows_context(request: HttpRequest) -> tuple[dict[str, Any], bool]:
     form = QueueFilterForm(request.GET, workspaces=workspaces, user=request.user)
     valid = form.is_valid()
     page = selectors.review_queue(scope=scope, filters=form.filters(), page=form.page_number) if valid else None
-    return {"form": form, "page": page, "workspaces": workspaces}, valid
+    rows = queue_rows(page.items) if page else []
+    return {"form": form, "page": page, "rows": rows, "workspaces": workspaces}, valid
 
 
 @login_required

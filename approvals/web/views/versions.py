@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from approvals import selectors
+from approvals.display.list_rows import version_list_rows
 from approvals.permissions import readable
 from approvals.web.forms.filters import VersionFilterForm
 from approvals.web.helpers import status_for
@@ -22,5 +23,6 @@ def version_list(request: HttpRequest) -> HttpResponse:
     page = None
     if valid:
         page = selectors.version_page(form.filters(), scope=scope, page=form.page_number, page_size=form.page_size)
-    context = {"form": form, "page": page, "workspaces": workspaces}
+    rows = version_list_rows(page.items) if page else []
+    context = {"form": form, "page": page, "rows": rows, "workspaces": workspaces}
     return render(request, "approvals/version_list.html", context, status=status_for(valid))
