@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from approvals import selectors
 from approvals.display.source_id import parse_source_id
@@ -10,7 +11,7 @@ from approvals.permissions import EVERYTHING as ALL
 from approvals.selectors import audit as audit_selectors
 from approvals.selectors.audit import AuditFilters, AuditReader
 from approvals.selectors.versions import VersionFilters
-from tests.factories import at, make_event, make_model, make_version, make_versions, make_workspace
+from tests.factories import at, make_event, make_model, make_user, make_version, make_versions, make_workspace
 
 EVERY_EVENT = AuditReader(scope=ALL, sees_who_and_where=True)
 
@@ -154,8 +155,39 @@ def test_status_counts_come_from_one_query_and_leave_out_gone_versions(catalog):
     with CaptureQueriesContext(connection) as queries:
         counts = selectors.status_counts(scope=ALL)
 
-    assert counts == {"Pending": 2, "Approved": 1, "Rejected": 1}
+    assert counts == {"Pending": (2, True), "Approved": (1, True), "Rejected": (1, True)}
     assert len(queries) == 1
+
+
+def test_status_counts_stop_at_the_limit_and_say_more_than(catalog):
+    for n in range(3):
+        make_version(catalog["a1"].model, version_name=f"7.0.{n}", approval_status="Pending")
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = selectors.status_counts(scope=ALL, limit=4)
+
+    # 5 Pending: past the limit of 4; 1 Approved and 1 Rejected: exact.
+    assert counts == {"Pending": (4, False), "Approved": (1, True), "Rejected": (1, True)}
+    assert len(queries) == 1
+    assert selectors.status_counts(scope=ALL, limit=5)["Pending"] == (5, True)
+
+
+def test_the_live_counts_say_more_than_where_a_status_count_stops(client, catalog, monkeypatch):
+    from approvals.selectors import versions as versions_selectors
+
+    for n in range(3):
+        make_version(catalog["a1"].model, version_name=f"7.0.{n}", approval_status="Pending")
+    client.force_login(make_user("counter", staff=True))
+    url = reverse("live_status_counts")
+
+    exact = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    monkeypatch.setattr(versions_selectors, "COUNT_LIMIT", 4)
+    bounded = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "<strong>5</strong>" in exact and "more than" not in exact
+    assert "<strong>more than 4</strong>" in bounded and "<strong>1</strong>" in bounded
+    assert "<strong>超过 4</strong>" in chinese
 
 
 def test_the_queue_lists_pending_versions_still_in_pai_oldest_first_with_their_last_change(catalog):

@@ -30,10 +30,10 @@ def two():
 def test_counts_and_the_queue_hold_only_the_scopes_workspaces(two):
     only_a = two["only_a"]
 
-    assert selectors.status_counts(scope=only_a)["Pending"] == 1
-    assert selectors.status_counts(scope=only_a)["Approved"] == 1
-    assert selectors.status_counts(scope=EVERYTHING)["Pending"] == 4
-    assert sum(selectors.status_counts(scope=NOTHING).values()) == 0
+    assert selectors.status_counts(scope=only_a)["Pending"] == (1, True)
+    assert selectors.status_counts(scope=only_a)["Approved"] == (1, True)
+    assert selectors.status_counts(scope=EVERYTHING)["Pending"] == (4, True)
+    assert sum(count.n for count in selectors.status_counts(scope=NOTHING).values()) == 0
     assert [v.version_name for v in selectors.review_queue(scope=only_a).items] == ["a1"]
 
 

@@ -14,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import Count, Max, Q, QuerySet, Subquery
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Max, Q, QuerySet, Subquery
 
 from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion, RegisteredModel
 from approvals.permissions import Scope
 from approvals.selectors.inbox import unread_count_expression
 from approvals.selectors.label_filter import LabelTerm, filter_by_labels
-from approvals.selectors.pagination import DEFAULT_PAGE_SIZE, Page, count_up_to, paginate
+from approvals.selectors.pagination import COUNT_LIMIT, DEFAULT_PAGE_SIZE, Page, count_up_to, paginate
 from approvals.selectors.version_search import search_filter
 
 # The JSON columns are large and a listing shows none of them.
@@ -89,19 +91,42 @@ def version_page(filters: VersionFilters, *, scope: Scope, page: int = 1, page_s
     return result
 
 
-def status_counts(*, scope: Scope) -> dict[str, int]:
-    """Versions per approval status (gone ones aside), in one aggregate query.
+class StatusCount(NamedTuple):
+    """How many versions hold a status: `n` exactly, or, when `exact` is False, more than `n`."""
 
-    COUNT(*) grouped by status is an index-only scan of version_status_gone_idx;
-    at 100,000 versions that is about a third of the time of reading the table.
+    n: int
+    exact: bool
+
+
+def status_counts(*, scope: Scope, limit: int | None = None) -> dict[str, StatusCount]:
+    """Versions per approval status (gone ones aside): exact up to `limit` (COUNT_LIMIT),
+    "more than limit" past it; in one query.
+
+    Per status, COUNT(*) over its first limit + 1 entries of version_status_gone_idx (or, in a
+    few workspaces, version_ws_status_idx), the statuses side by side as scalar subqueries:
+    an index-only scan that stops early. An exact COUNT grouped by status read the whole
+    index: 66 ms at 1,000,000 versions, against about 5 ms for the three bounded counts.
     """
-    counts = dict(
-        scope.filter(ModelVersion.objects.filter(gone=False))
-        .order_by()
-        .values_list("approval_status")
-        .annotate(n=Count("*"))
-    )
-    return {status: counts.get(status, 0) for status in ApprovalStatus.values}
+    limit = COUNT_LIMIT if limit is None else limit
+    visible = scope.filter(ModelVersion.objects.filter(gone=False)).order_by()
+    selects, params = [], []
+    for status in ApprovalStatus.values:
+        try:
+            sql, status_params = (
+                visible.filter(approval_status=status).values("pk")[: limit + 1].query.sql_with_params()
+            )
+        except EmptyResultSet:  # a scope of no workspace: nothing to count
+            return {status: StatusCount(0, True) for status in ApprovalStatus.values}
+        # The SQL is Django's own compilation of the queryset; the values travel as parameters.
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) AS bounded)")  # noqa: S608
+        params += status_params
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(selects)}", params)
+        row = cursor.fetchone()
+    return {
+        status: StatusCount(n, True) if n <= limit else StatusCount(limit, False)
+        for status, n in zip(ApprovalStatus.values, row, strict=True)
+    }
 
 
 # Who does not make "changes" a person would call the last one: the push pipeline's own events.
