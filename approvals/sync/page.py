@@ -81,7 +81,7 @@ def fetch_models_page(
             listing = None
         models.append((item, listing))
     answers: list[tuple[str, dict[str, Any] | None]] = []
-    if lookups is not None:
+    if lookups is not None and not lookups.exhausted:
         doing(f"GetDataset for the datasets Metrics name on page {number}")
         ids = {d for _item, got in models if got for v in got.items for d in dataset_ids(v.get("Metrics"))}
         answers = lookups.ask(client, ids)
@@ -107,7 +107,7 @@ def save_models_page(
         mirror_commit()
         rows = upsert_models(workspace, [item for item, _listing in fetched.models], started)
         # One read of what we hold for the whole page, not one per model.
-        known = known_versions([model.pk for model, is_new in rows if not is_new])
+        known = known_versions([model.pk for model, is_new in rows if not is_new], started)
         seen: list[int] = []
         writes = PageWrites()
         for (model, is_new), (_item, listing) in zip(rows, fetched.models, strict=True):
