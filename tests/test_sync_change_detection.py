@@ -17,7 +17,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from approvals.models import AuditEvent, ModelVersion, Workspace
+from approvals import sync
+from approvals.models import AuditEvent, ModelVersion, RegisteredModel, Workspace
 from approvals.pai.client import PaiClient, credentials
 from approvals.sync import sync_workspace
 from approvals.sync.mapping import pai_stamp
@@ -159,3 +160,21 @@ def test_versions_stored_before_stamps_were_kept_are_compared_once_then_skipped(
     with CaptureQueriesContext(connection) as queries:
         sync_workspace(workspace=workspace, client=client)
     assert version_writes(queries) == []
+
+
+def test_a_page_that_changes_nothing_writes_its_models_in_one_statement(workspace, client, pai_emulator, monkeypatch):
+    monkeypatch.setattr(sync.fetch, "PAGE_SIZE", 2)
+    sync_workspace(workspace=workspace, client=client)
+    before = dict(RegisteredModel.objects.values_list("pk", "synced_at"))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = sync_workspace(workspace=workspace, client=client)
+
+    pages = -(-result.models_total // 2)
+    model_writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "approvals_registeredmodel"')
+    ]
+    assert len(model_writes) == pages > 1
+    rows = list(RegisteredModel.objects.values_list("pk", "synced_at", "versions_seen_at"))
+    assert len({seen for _pk, _synced, seen in rows}) == 1
+    assert all(synced == seen and synced > before[pk] for pk, synced, seen in rows)

@@ -100,12 +100,12 @@ def save_models_page(
 
     The statements are per page, not per model: the new versions of all its models in one
     COPY, one `pai.created` audit event for all of them (one computation of who is told),
-    one UPDATE of when the models were seen. Only a model with changed versions costs
+    one UPDATE of when the models and their versions were seen. Only a model with changed versions costs
     statements of its own."""
     result.models_total = fetched.page.total_count
     with transaction.atomic():
         mirror_commit()
-        rows = upsert_models(workspace, [item for item, _listing in fetched.models], started)
+        rows, unchanged_models = upsert_models(workspace, [item for item, _listing in fetched.models], started)
         # One read of what we hold for the whole page, not one per model.
         known = known_versions([model.pk for model, is_new in rows if not is_new], started)
         seen: list[int] = []
@@ -126,7 +126,7 @@ def save_models_page(
             )
             seen.append(model.pk)
         write_page(workspace, writes)
-        mark_versions_seen(seen, started)
+        mark_versions_seen(seen, started, synced=unchanged_models)
         store_dataset_names(fetched.datasets, started)
         # Also the takeover check: a sync that lost the workspace rolls this page back.
         save_progress(workspace, result, force=True)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, Value, When
 
 from approvals.services import audit_events
 
@@ -52,8 +52,9 @@ def mirror_commit() -> None:
 
 def upsert_models(
     workspace: Workspace, items: list[dict[str, Any]], now: datetime
-) -> list[tuple[RegisteredModel, bool]]:
-    """Create or update one page of models, in the page's transaction; returns (row, is new) in PAI's order."""
+) -> tuple[list[tuple[RegisteredModel, bool]], list[int]]:
+    """Create or update one page of models, in the page's transaction; returns (row, is new) in PAI's order,
+    and the pks of the models PAI did not change: their `synced_at` is for `mark_versions_seen` to write."""
     with transaction.atomic(savepoint=False):
         ids = [str(item["ModelId"]) for item in items]
         existing = {m.model_id: m for m in RegisteredModel.objects.select_for_update().filter(model_id__in=ids)}
@@ -90,9 +91,7 @@ def upsert_models(
         RegisteredModel.objects.bulk_create(new, batch_size=BATCH_SIZE)
         update_fields = [*(attr for attr, _ in MODEL_FIELDS.values()), "gmt_modified_time", "workspace", "gone"]
         RegisteredModel.objects.bulk_update(changed, [*update_fields, "synced_at"], batch_size=BATCH_SIZE)
-        if untouched:
-            RegisteredModel.objects.filter(pk__in=untouched).update(synced_at=now)
-    return rows
+    return rows, untouched
 
 
 class Known(NamedTuple):
@@ -286,14 +285,24 @@ def _gone(versions: QuerySet[ModelVersion], model: RegisteredModel) -> None:
         versions.update(gone=True, last_seen_at=model.versions_seen_at)
 
 
-def mark_versions_seen(model_pks: list[int], now: datetime) -> None:
+def mark_versions_seen(model_pks: list[int], now: datetime, *, synced: Iterable[int] = ()) -> None:
     """Every version PAI listed for these models was seen now: one UPDATE of the model rows, none of versions.
 
-    After an incomplete listing the few versions PAI did not list count as seen too; they are not
-    marked gone either.
+    The same statement sets `synced_at` of the models `upsert_models` found unchanged (`synced`),
+    so a page that changes nothing writes the models once. After an incomplete listing the few
+    versions PAI did not list count as seen too; they are not marked gone either.
     """
-    if model_pks:
-        RegisteredModel.objects.filter(pk__in=model_pks).update(versions_seen_at=now)
+    seen, touched = set(model_pks), set(synced)
+    every = seen | touched
+    if not every:
+        return
+
+    def now_for(pks: set[int], column: str) -> Any:
+        return now if pks == every else Case(When(pk__in=sorted(pks), then=Value(now)), default=F(column))
+
+    RegisteredModel.objects.filter(pk__in=sorted(every)).update(
+        versions_seen_at=now_for(seen, "versions_seen_at"), synced_at=now_for(touched, "synced_at")
+    )
 
 
 def mark_model_gone(workspace: Workspace, model: RegisteredModel, result: SyncResult) -> None:
