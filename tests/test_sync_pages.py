@@ -6,6 +6,7 @@ dozen), so a sync of it spans several pages and transactions.
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -184,3 +185,18 @@ def test_after_a_failed_page_the_next_sync_writes_it(workspace, client, pai_emul
     assert ModelVersion.objects.count() == sum(len(v) for v in registry.values())
     assert RegisteredModel.objects.count() == len(registry)
     assert verify_chain().ok
+
+
+def test_the_cyclic_collector_is_off_while_pages_are_written_and_back_after(workspace, client):
+    during = []
+    assert gc.isenabled()
+    sync_workspace(workspace=workspace, client=client, on_progress=lambda result: during.append(gc.isenabled()))
+    assert during[:-1] and not any(during[:-1])  # each page; the last call reports the outcome, after the walk
+    assert gc.isenabled()
+
+    gc.disable()  # a process that runs without it keeps it off
+    try:
+        sync_workspace(workspace=workspace, client=client)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -148,6 +148,9 @@ class ModelVersion(models.Model):
     user_id = models.CharField(max_length=64, blank=True)
     gmt_create_time = models.DateTimeField(null=True, blank=True)
     gmt_modified_time = models.DateTimeField("PAI GmtModifiedTime", null=True, blank=True)
+    # What the last sync read of it, as PAI sent it: GmtModifiedTime and, when there are any, the
+    # Labels (sync/mapping.pai_stamp). A re-sync compares these strings and skips an equal one.
+    pai_stamp = models.TextField(blank=True, default="", editable=False)
     # When a sync last listed it, stored only as it goes gone; while PAI lists it, its model's
     # versions_seen_at says. Read `synced_at`, which picks the right one.
     last_seen_at = models.DateTimeField(null=True, blank=True)

@@ -49,6 +49,11 @@ class DatasetLookups:
     asked: set[str] = field(default_factory=set)
     stopped: bool = False  # PAI failed once: the rest wait for the next sync
 
+    @property
+    def exhausted(self) -> bool:
+        """Nothing more will be asked this sync: the pages after need not be scanned for ids."""
+        return self.stopped or len(self.asked) >= MAX_LOOKUPS
+
     def ask(self, client: PaiClient, ids: Iterable[str]) -> list[tuple[str, dict[str, Any] | None]]:
         """GetDataset for the ids not fresh and not asked yet, within MAX_LOOKUPS: (id, dataset or None)."""
         answers: list[tuple[str, dict[str, Any] | None]] = []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ..fields import VERSION_FIELDS as TABLE
@@ -65,20 +64,67 @@ def version_value(pai_name: str, raw: Any) -> Any:
 
 
 def parse_time(raw: Any) -> datetime | None:
-    """PAI's ISO 8601 UTC ("2026-11-26T19:00:00.123Z") as an aware datetime; None when absent or unreadable."""
+    """PAI's ISO 8601 UTC ("2026-11-26T19:00:00.123Z") as an aware datetime; None when absent or unreadable.
+
+    datetime.fromisoformat first, as parse_datetime itself starts, without its call and
+    its time-zone helpers: a first sync parses two times per version."""
     if not raw or not isinstance(raw, str):
         return None
     try:
-        parsed = parse_datetime(raw)
+        parsed: datetime | None = datetime.fromisoformat(raw)
     except ValueError:
-        return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
+        try:
+            parsed = parse_datetime(raw)
+        except ValueError:
+            return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
+def pai_stamp(item: Mapping[str, Any]) -> str:
+    """What a re-sync compares to tell whether PAI changed a version: its GmtModifiedTime as PAI sent it
+    and, when it has any, its Labels.
+
+    PAI moves GmtModifiedTime on every UpdateModelVersion; that the label calls move it too is not
+    documented, so the labels are part of the stamp (a version without labels, most of them, costs
+    no serialization). A stamp that differs only because PAI listed the same labels in another
+    order costs one field-by-field comparison, which finds no change.
+    """
+    modified = item.get("GmtModifiedTime")
+    stamp = modified if isinstance(modified, str) else ""
+    labels = item.get("Labels")
+    return f"{stamp} {json.dumps(labels, ensure_ascii=False, separators=(',', ':'))}" if labels else stamp
+
+
+def _converter(kind: str, pai_name: str) -> Callable[[Any], Any]:
+    """What _value does for one field, decided once: mapping a version then costs one call per field."""
+    if kind == "str":
+        default = DEFAULTS.get(pai_name, "")
+        return lambda raw: default if raw is None else raw if type(raw) is str else str(raw)
+    if kind == "json":
+        return lambda raw: raw if isinstance(raw, dict) else {}
+    if kind == "list":
+        return lambda raw: raw if isinstance(raw, list) else []
+    if kind == "labels":
+        return lambda raw: canonical(raw) if raw else []
+    if kind == "time":
+        return parse_time
+    return lambda raw: _value(raw, kind, pai_name)
+
+
+def _converters(spec: Mapping[str, tuple[str, str]]) -> list[tuple[str, str, Callable[[Any], Any]]]:
+    return [(name, attr, _converter(kind, name)) for name, (attr, kind) in spec.items()]
+
+
+_COMPILED = {id(VERSION_FIELDS): _converters(VERSION_FIELDS), id(MODEL_FIELDS): _converters(MODEL_FIELDS)}
+
+
 def mapped(item: Mapping[str, Any], spec: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
-    return {attr: _value(item.get(name), kind, name) for name, (attr, kind) in spec.items()}
+    """PAI's JSON of a model or a version (`spec` MODEL_FIELDS or VERSION_FIELDS) as field values."""
+    converters = _COMPILED[id(spec)] if spec is VERSION_FIELDS or spec is MODEL_FIELDS else _converters(spec)
+    get = item.get
+    return {attr: convert(get(name)) for name, attr, convert in converters}
 
 
 def _as_json(value: Any) -> Any:

@@ -81,7 +81,7 @@ def fetch_models_page(
             listing = None
         models.append((item, listing))
     answers: list[tuple[str, dict[str, Any] | None]] = []
-    if lookups is not None:
+    if lookups is not None and not lookups.exhausted:
         doing(f"GetDataset for the datasets Metrics name on page {number}")
         ids = {d for _item, got in models if got for v in got.items for d in dataset_ids(v.get("Metrics"))}
         answers = lookups.ask(client, ids)
@@ -100,14 +100,14 @@ def save_models_page(
 
     The statements are per page, not per model: the new versions of all its models in one
     COPY, one `pai.created` audit event for all of them (one computation of who is told),
-    one UPDATE of when the models were seen. Only a model with changed versions costs
+    one UPDATE of when the models and their versions were seen. Only a model with changed versions costs
     statements of its own."""
     result.models_total = fetched.page.total_count
     with transaction.atomic():
         mirror_commit()
-        rows = upsert_models(workspace, [item for item, _listing in fetched.models], started)
+        rows, unchanged_models = upsert_models(workspace, [item for item, _listing in fetched.models], started)
         # One read of what we hold for the whole page, not one per model.
-        known = known_versions([model.pk for model, is_new in rows if not is_new])
+        known = known_versions([model.pk for model, is_new in rows if not is_new], started)
         seen: list[int] = []
         writes = PageWrites()
         for (model, is_new), (_item, listing) in zip(rows, fetched.models, strict=True):
@@ -126,7 +126,7 @@ def save_models_page(
             )
             seen.append(model.pk)
         write_page(workspace, writes)
-        mark_versions_seen(seen, started)
+        mark_versions_seen(seen, started, synced=unchanged_models)
         store_dataset_names(fetched.datasets, started)
         # Also the takeover check: a sync that lost the workspace rolls this page back.
         save_progress(workspace, result, force=True)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, Value, When
 
 from approvals.services import audit_events
 
@@ -18,7 +17,7 @@ from ..models import ApprovalStatus, ModelVersion, RegisteredModel, Workspace
 from ..services.label_index import labels_index
 from ..services.unpushed import unpushed_trails_of
 from .fetch import Listing
-from .mapping import LOCALLY_OWNED, MODEL_FIELDS, VERSION_FIELDS, field_diff, mapped, parse_time
+from .mapping import LOCALLY_OWNED, MODEL_FIELDS, VERSION_FIELDS, field_diff, mapped, pai_stamp, parse_time
 from .page_writes import PageWrites
 from .remote_changes import record_remote_changes
 from .result import SyncResult
@@ -28,6 +27,9 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Covers the clocks of the sync's and the worker's machines disagreeing a little.
 PUSHED_WHILE_LISTING_MARGIN = timedelta(seconds=30)
+# A version modified within this of its model's last listing is compared field by field at the next
+# sync even when its stamp did not move (Known.recent): PAI's clock may be coarser than ours, or behind.
+SAME_STAMP_MARGIN = timedelta(seconds=30)
 
 # ---- writing ------------------------------------------------------------------------
 
@@ -50,8 +52,9 @@ def mirror_commit() -> None:
 
 def upsert_models(
     workspace: Workspace, items: list[dict[str, Any]], now: datetime
-) -> list[tuple[RegisteredModel, bool]]:
-    """Create or update one page of models, in the page's transaction; returns (row, is new) in PAI's order."""
+) -> tuple[list[tuple[RegisteredModel, bool]], list[int]]:
+    """Create or update one page of models, in the page's transaction; returns (row, is new) in PAI's order,
+    and the pks of the models PAI did not change: their `synced_at` is for `mark_versions_seen` to write."""
     with transaction.atomic(savepoint=False):
         ids = [str(item["ModelId"]) for item in items]
         existing = {m.model_id: m for m in RegisteredModel.objects.select_for_update().filter(model_id__in=ids)}
@@ -88,18 +91,19 @@ def upsert_models(
         RegisteredModel.objects.bulk_create(new, batch_size=BATCH_SIZE)
         update_fields = [*(attr for attr, _ in MODEL_FIELDS.values()), "gmt_modified_time", "workspace", "gone"]
         RegisteredModel.objects.bulk_update(changed, [*update_fields, "synced_at"], batch_size=BATCH_SIZE)
-        if untouched:
-            RegisteredModel.objects.filter(pk__in=untouched).update(synced_at=now)
-    return rows
+    return rows, untouched
 
 
-@dataclass(frozen=True)
-class _Known:
-    """What one query per page of models tells about each stored version, enough to skip the unchanged ones."""
+class Known(NamedTuple):
+    """What one query per page of models tells about a stored version, enough to skip an unchanged one."""
 
     pk: int
-    gmt_modified_time: datetime | None
+    stamp: str  # sync/mapping.pai_stamp of what the last sync read
     gone: bool
+    # Modified so close to when its model's versions were last listed that a change made just
+    # after that listing could carry the same GmtModifiedTime (a clock coarser than ours, or
+    # behind it): compared field by field once more, whatever its stamp.
+    recent: bool
 
 
 def _chunks(items: list, size: int = 1000) -> Iterable[list]:
@@ -107,15 +111,31 @@ def _chunks(items: list, size: int = 1000) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def known_versions(model_pks: list[int]) -> dict[int, dict[str, _Known]]:
-    """{model pk: {version name: what we stored}} for a page of models, in one query per 1,000 models."""
-    known: dict[int, dict[str, _Known]] = {pk: {} for pk in model_pks}
+def known_versions(model_pks: list[int], now: datetime) -> dict[int, dict[str, Known]]:
+    """{model pk: {version name: what we stored}} for a page of models, in one query per 1,000 models.
+
+    `recent`: modified between its model's last listing (less the margin) and `now`, this sync's
+    start (plus the margin). A time past that is no clock's reading at that listing, only a
+    registry dated ahead, so a change after the listing could not have carried it; comparing
+    such versions at every sync would cost what stamps save.
+    """
+    known: dict[int, dict[str, Known]] = {pk: {} for pk in model_pks}
+    recent = ExpressionWrapper(
+        Q(model__versions_seen_at__isnull=True)
+        | Q(
+            gmt_modified_time__gte=F("model__versions_seen_at") - SAME_STAMP_MARGIN,
+            gmt_modified_time__lte=now + SAME_STAMP_MARGIN,
+        ),
+        output_field=BooleanField(),
+    )
     for chunk in _chunks(model_pks):
-        rows = ModelVersion.objects.filter(model_id__in=chunk).values_list(
-            "model_id", "pk", "version_name", "gmt_modified_time", "gone"
+        rows = (
+            ModelVersion.objects.filter(model_id__in=chunk)
+            .annotate(recent=recent)
+            .values_list("model_id", "version_name", "pk", "pai_stamp", "gone", "recent")
         )
-        for model_pk, pk, name, modified, gone in rows:
-            known[model_pk][name] = _Known(pk, modified, gone)
+        for model_pk, name, pk, stamp, gone, is_recent in rows:
+            known[model_pk][name] = Known(pk, stamp, gone, bool(is_recent))
     return known
 
 
@@ -126,74 +146,81 @@ def upsert_versions(
     now: datetime,
     result: SyncResult,
     *,
-    known: dict[str, _Known],
+    known: dict[str, Known],
     model_is_new: bool,
     writes: PageWrites,
 ) -> None:
     """One model's versions, inside the page's transaction, with a fixed number of queries however many.
 
-    PAI moves GmtModifiedTime on every change, so a version whose time and
-    gone flag match what we stored (`known`, read for the whole page) is
-    unchanged and is not even loaded; only the others are loaded whole, locked,
-    compared field by field and rewritten. New versions are only added to `writes`:
+    A version whose stamp (GmtModifiedTime and Labels as PAI sent them, sync/mapping.pai_stamp)
+    equals the stored one, and that is neither gone nor `recent`, is unchanged: it is
+    neither mapped nor loaded, one string comparison per version. Only the others are loaded
+    whole, locked, compared field by field and rewritten. New versions are only added to `writes`:
     the page writes and audits them for all its models at once (sync/page_writes.py).
     A model with nothing to write costs no query at all: that the unchanged versions were seen is the model's
     `versions_seen_at`, set for the page (`mark_versions_seen`).
     """
-    items: dict[str, tuple[dict[str, Any], datetime | None]] = {}
+    fresh: list[tuple[str, dict[str, Any], str]] = []  # new versions: (name, item, stamp)
+    stale: dict[str, tuple[int, dict[str, Any], str]] = {}  # to compare: name -> (pk, item, stamp)
     for item in listing.items:
-        items[str(item.get("VersionName"))] = (item, parse_time(item.get("GmtModifiedTime")))
-    stale = [
-        k.pk
-        for name, (_item, modified) in items.items()
-        if (k := known.get(name)) is not None and (k.gone or k.gmt_modified_time != modified)
-    ]
-    vanishing = listing.complete and any(name not in items and not k.gone for name, k in known.items())
-    work = bool(stale) or vanishing or any(name not in known for name in items)
+        name = str(item.get("VersionName"))
+        stamp = pai_stamp(item)
+        k = known.get(name)
+        if k is None:
+            fresh.append((name, item, stamp))
+        elif k.stamp != stamp or k.gone or k.recent:
+            stale[name] = (k.pk, item, stamp)
+    vanished: list[tuple[str, int]] = []
+    if listing.complete and len(known) > len(listing.items) - len(fresh):
+        listed = {str(item.get("VersionName")) for item in listing.items}
+        vanished = sorted((name, k.pk) for name, k in known.items() if name not in listed and not k.gone)
     if not listing.complete:
         result.skipped_gone_checks.append(model.model_id)
-    result.versions += len(items)
+    result.versions += len(listing.items)
     result.models += 1
-    if not work:
+    if not (fresh or stale or vanished):
         return
     # savepoint=False: inside the page's transaction a failure fails the page, and a savepoint
     # per model would cost two statements for nothing.
     with transaction.atomic(savepoint=False):
         # Locked: an edit accepted meanwhile must not be overwritten by what we compute here.
         rows: dict[str, ModelVersion] = {}
-        for chunk in _chunks(stale):
+        for chunk in _chunks([pk for pk, _item, _stamp in stale.values()]):
             rows.update((v.version_name, v) for v in ModelVersion.objects.select_for_update().filter(pk__in=chunk))
         trails = unpushed_trails_of(v for v in rows.values() if v.revision > v.pushed_revision)
         labels_before = {v.pk: v.labels for v in rows.values()}
 
         new: list[dict[str, Any]] = []
+        for name, item, stamp in fresh:
+            values = mapped(item, VERSION_FIELDS)
+            new.append(
+                {
+                    "model_id": model.pk,
+                    "workspace_id": workspace.pk,
+                    "version_name": name,
+                    "gmt_modified_time": parse_time(item.get("GmtModifiedTime")),
+                    "pai_stamp": stamp,
+                    # First seen Pending now: its review time runs from here (selectors/reviews.py).
+                    "pending_since": now if values.get("approval_status") == ApprovalStatus.PENDING else None,
+                    "first_seen_at": now,
+                    **values,
+                }
+            )
         changed: list[ModelVersion] = []
         remote: list[tuple[ModelVersion, dict[str, list[Any]]]] = []
-        for name, (item, modified) in items.items():
-            if name not in known:
-                values = mapped(item, VERSION_FIELDS)
-                new.append(
-                    {
-                        "model_id": model.pk,
-                        "workspace_id": workspace.pk,
-                        "version_name": name,
-                        "gmt_modified_time": modified,
-                        # First seen Pending now: its review time runs from here (selectors/reviews.py).
-                        "pending_since": now if values.get("approval_status") == ApprovalStatus.PENDING else None,
-                        "first_seen_at": now,
-                        **values,
-                    }
-                )
-                continue
+        for name, (_pk, item, stamp) in stale.items():
             row = rows.get(name)
             if row is None:
-                continue  # unchanged since the last sync
+                continue  # deleted meanwhile
             if row.pushed_at is not None and row.pushed_at >= listing.started_at - PUSHED_WHILE_LISTING_MARGIN:
                 # Our push may have landed after PAI answered this listing, which would then undo it
-                # here; left as it is (time included), the next sync reads the version afresh.
+                # here; left as it is (stamp included), the next sync reads the version afresh.
                 continue
             values = mapped(item, VERSION_FIELDS)
+            modified = parse_time(item.get("GmtModifiedTime"))
             came_back = row.gone
+            if not came_back and stamp == row.pai_stamp and not field_diff(row, values, VERSION_FIELDS):
+                continue  # only `recent`, and PAI holds what we hold: nothing to write
             if row.revision > row.pushed_revision:
                 # The push pipeline owns the fields of unpushed edits: keep ours, report what PAI did.
                 # Without Change rows to say which fields those are, keep every editable field.
@@ -202,7 +229,9 @@ def upsert_versions(
                 base = {attr: t.base for attr, t in mine.items()}
                 owned = frozenset(base) or LOCALLY_OWNED
                 diff = {}
-                if modified != row.gmt_modified_time:
+                # Only when PAI says it changed the version: otherwise what differs is our unpushed edit.
+                # A stamp from before stamps were kept ("") says nothing.
+                if modified != row.gmt_modified_time or (row.pai_stamp and stamp != row.pai_stamp):
                     diff = {
                         field: d
                         for field, d in field_diff(row, values, VERSION_FIELDS, before=base).items()
@@ -219,7 +248,7 @@ def upsert_versions(
                 remote.append((row, applied))
             for attr, value in values.items():
                 setattr(row, attr, value)
-            row.gmt_modified_time, row.gone = modified, False
+            row.gmt_modified_time, row.pai_stamp, row.gone = modified, stamp, False
             changed.append(row)
             if diff:
                 result.changed += 1
@@ -234,14 +263,13 @@ def upsert_versions(
         update_fields = [attr for attr, _ in VERSION_FIELDS.values()]
         ModelVersion.objects.bulk_update(
             changed,
-            [*update_fields, "gmt_modified_time", "gone", "revision", "pushed_revision"],
+            [*update_fields, "gmt_modified_time", "pai_stamp", "gone", "revision", "pushed_revision"],
             batch_size=BATCH_SIZE,
         )
         # The label filter's index follows the labels the rows now hold.
         labels_index({row.pk: row.labels for row in changed if row.labels != labels_before[row.pk]})
 
-        if listing.complete:
-            vanished = sorted((name, k.pk) for name, k in known.items() if name not in items and not k.gone)
+        if vanished:
             for chunk in _chunks([pk for _name, pk in vanished]):
                 _gone(ModelVersion.objects.filter(pk__in=chunk), model)
             result.gone += len(vanished)
@@ -257,14 +285,24 @@ def _gone(versions: QuerySet[ModelVersion], model: RegisteredModel) -> None:
         versions.update(gone=True, last_seen_at=model.versions_seen_at)
 
 
-def mark_versions_seen(model_pks: list[int], now: datetime) -> None:
+def mark_versions_seen(model_pks: list[int], now: datetime, *, synced: Iterable[int] = ()) -> None:
     """Every version PAI listed for these models was seen now: one UPDATE of the model rows, none of versions.
 
-    After an incomplete listing the few versions PAI did not list count as seen too; they are not
-    marked gone either.
+    The same statement sets `synced_at` of the models `upsert_models` found unchanged (`synced`),
+    so a page that changes nothing writes the models once. After an incomplete listing the few
+    versions PAI did not list count as seen too; they are not marked gone either.
     """
-    if model_pks:
-        RegisteredModel.objects.filter(pk__in=model_pks).update(versions_seen_at=now)
+    seen, touched = set(model_pks), set(synced)
+    every = seen | touched
+    if not every:
+        return
+
+    def now_for(pks: set[int], column: str) -> Any:
+        return now if pks == every else Case(When(pk__in=sorted(pks), then=Value(now)), default=F(column))
+
+    RegisteredModel.objects.filter(pk__in=sorted(every)).update(
+        versions_seen_at=now_for(seen, "versions_seen_at"), synced_at=now_for(touched, "synced_at")
+    )
 
 
 def mark_model_gone(workspace: Workspace, model: RegisteredModel, result: SyncResult) -> None:
