@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("approvals", "0022_queue_indexes")]
+    dependencies = [("approvals", "0023_model_order_index")]
 
     operations = [
         migrations.AddField(
