@@ -102,7 +102,7 @@ def status_counts(*, scope: Scope, limit: int | None = None) -> dict[str, Status
     """Versions per approval status (gone ones aside): exact up to `limit` (COUNT_LIMIT),
     "more than limit" past it; in one query.
 
-    Per status, COUNT(*) over its first limit + 1 entries of version_status_gone_idx (or, in a
+    Per status, COUNT(*) over its first limit + 1 entries of version_queue_order_idx (or, in a
     few workspaces, version_ws_status_idx), the statuses side by side as scalar subqueries:
     an index-only scan that stops early. An exact COUNT grouped by status read the whole
     index: 66 ms at 1,000,000 versions, against about 5 ms for the three bounded counts.
