@@ -2,7 +2,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_ready
 from django import db
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry_ui.settings")
@@ -26,3 +26,9 @@ def close_old_connections(task: Any = None, **kwargs: Any) -> None:
     if task is not None and getattr(task.request, "is_eager", False):
         return  # an eager task runs inside its caller's connection, maybe its transaction
     db.close_old_connections()
+
+
+@worker_ready.connect
+def close_startup_connections(**kwargs: Any) -> None:
+    """Close what start-up opened in the main thread (Django's checks), as the fixup did when it installed."""
+    db.connections.close_all()
