@@ -65,3 +65,9 @@ def test_without_conn_max_age_each_task_closes_its_connection(worker_fixup, max_
     connected_with(0)
     run_task_signals()
     assert connection.connection is None
+
+
+def test_what_start_up_opened_is_closed_once_the_worker_is_ready(worker_fixup, max_age):
+    connected_with(300)  # as Django's checks leave the main thread's connection at start-up
+    signals.worker_ready.send(sender=None)
+    assert connection.connection is None
