@@ -133,11 +133,15 @@ class Command(BaseCommand):
             for child in reversed(children):
                 if child.poll() is None:
                     child.terminate()
+            # One budget of 10 s for all of them together, not 10 s each: under load a worker's
+            # warm shutdown and the others' would add up past what a person waits for Ctrl-C.
+            deadline = time.monotonic() + 10
             for child in children:
                 try:
-                    child.wait(10)
+                    child.wait(max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
+                    child.wait(5)
         if stopped_by_user:
             self.stdout.write("Stopped everything it started. Goodbye.")
 
