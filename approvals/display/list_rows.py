@@ -1,10 +1,9 @@
 """The rows of the list pages (the versions list, the review queue, a model's versions) as plain
-values, computed once in Python so the templates only place them.
+values, computed once in Python; templatetags/list_tables.py writes them as table rows.
 
-Each row is a dict (a template reads a dict's key in one look-up, an object's attribute
-only after a failed key look-up) of text the template escapes: links (row_links), labels in
+Each row is a dict of text to escape: links (row_links), labels in
 the active language, times as the `date` filter writes them in the current time zone, and
-"—" where a cell has nothing. The markup stays in the templates.
+"—" where a cell has nothing.
 """
 
 from __future__ import annotations

@@ -83,9 +83,30 @@ def version_list(filters: VersionFilters, *, scope: Scope) -> QuerySet[ModelVers
     return queryset.order_by(*(f"-{c}" if descending else c for c in columns))
 
 
+# What a row of the versions page shows (display/list_rows.py version_list_rows): of 45 columns and
+# a model's and a workspace's, building a page of 100 reads these 15, not ~60.
+LIST_ROW_FIELDS = (
+    "version_name",
+    "approval_status",
+    "review_state",
+    "source_type",
+    "framework_type",
+    "format_type",
+    "gmt_create_time",
+    "gmt_modified_time",
+    "push_state",
+    "gone",
+    "model__model_id",
+    "model__name",
+    "workspace__name",
+)
+
+
 def version_page(filters: VersionFilters, *, scope: Scope, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
-    """A page of the versions listing plus one bounded COUNT of the matching rows (count_up_to)."""
-    queryset = version_list(filters, scope=scope)
+    """A page of the versions listing, with the columns its rows show (LIST_ROW_FIELDS; another
+    attribute costs a query), plus one bounded COUNT of the matching rows (count_up_to)."""
+    queryset = version_list(filters, scope=scope).select_related(None).select_related("model", "workspace")
+    queryset = queryset.only(*LIST_ROW_FIELDS)
     result = paginate(queryset, page=page, page_size=page_size)
     result.total, result.total_exact = count_up_to(queryset)
     return result
