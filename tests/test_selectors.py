@@ -208,6 +208,30 @@ def test_the_queue_lists_pending_versions_still_in_pai_oldest_first_with_their_l
     assert len(queries) == 5
 
 
+def test_last_events_match_model_and_version_together_and_read_nothing_more(catalog):
+    workspace = make_workspace()
+    first, second = make_model(workspace, model_id="m-first"), make_model(workspace, model_id="m-second")
+    versions = [make_version(model, version_name=name) for model in (first, second) for name in ("1.0", "2.0")]
+    make_event(versions[0], action="about m-first 1.0", actor="alice")
+    make_event(versions[3], action="about m-second 2.0", actor="bob")
+    make_event(versions[3], action="pushed", actor="system")
+    fresh = list(selectors.review_queue(scope=ALL, page=1, page_size=50).items)
+    mine = [v for v in fresh if v.model.model_id in ("m-first", "m-second")]
+    assert len(mine) == 4
+
+    selectors.attach_last_events(mine)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = {(v.model.model_id, v.version_name): v.last_event for v in mine}
+        shown = {pair: (e.action, e.actor, e.created_at is not None) for pair, e in found.items() if e}
+    assert shown == {
+        ("m-first", "1.0"): ("about m-first 1.0", "alice", True),
+        ("m-second", "2.0"): ("about m-second 2.0", "bob", True),
+    }
+    assert found[("m-first", "2.0")] is None and found[("m-second", "1.0")] is None
+    assert len(queries) == 0
+
+
 def test_the_previous_version_is_the_one_created_just_before(catalog):
     model = catalog["a1"].model
     later = make_version(model, version_name="1.2.0", gmt_create_time=at(100))

@@ -18,7 +18,10 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Max, Q, QuerySet, Subquery
+from django.db.models import F, Max, Q, QuerySet, Subquery
+
+# Django's own row-value lookup (the one composite primary keys use); not yet in its public API.
+from django.db.models.fields.tuple_lookups import Tuple, TupleIn
 
 from approvals.fields import JSON_ATTRS
 from approvals.models import ApprovalStatus, AuditEvent, ModelVersion, RegisteredModel
@@ -152,25 +155,30 @@ def status_counts(*, scope: Scope, limit: int | None = None) -> dict[str, Status
 
 # Who does not make "changes" a person would call the last one: the push pipeline's own events.
 NOT_A_CHANGE_ACTORS = ("system",)
+LAST_EVENT_FIELDS = ("model_id", "version_name", "action", "actor", "created_at")
 
 
 def attach_last_events(versions: Sequence[ModelVersion]) -> None:
     """Set `version.last_event`: the newest audit event about it by a person or PAI (not the
-    push pipeline's "system" events), or None. One query."""
+    push pipeline's "system" events), or None, with what the queue's "Last change" shows of it
+    (LAST_EVENT_FIELDS; another attribute costs a query). One query.
+
+    The versions are one condition, (model_id, version_name) IN ((…), …): a row value IN that
+    PostgreSQL and SQLite read by audit_version_idx, and that costs a fraction of building 25
+    OR-ed pairs of lookups."""
     if not versions:
         return
-    pairs = Q()
-    for version in versions:
-        pairs |= Q(model_id=version.model.model_id, version_name=version.version_name)
+    pairs = sorted({(version.model.model_id, version.version_name) for version in versions})
     newest = (
-        AuditEvent.objects.filter(pairs)
+        AuditEvent.objects.filter(TupleIn(Tuple(F("model_id"), F("version_name")), pairs))
         .exclude(actor__in=NOT_A_CHANGE_ACTORS)
         .order_by()
         .values("model_id", "version_name")
         .annotate(last=Max("seq"))
         .values("last")
     )
-    by_pair = {(e.model_id, e.version_name): e for e in AuditEvent.objects.filter(seq__in=newest)}
+    events = AuditEvent.objects.filter(seq__in=newest).only(*LAST_EVENT_FIELDS)
+    by_pair = {(e.model_id, e.version_name): e for e in events}
     for version in versions:
         version.last_event = by_pair.get((version.model.model_id, version.version_name))
 
