@@ -31,6 +31,8 @@ import redis
 from bench.common import (
     DB_NAME,
     PG_SERVER,
+    REFERENCE_LOOP_END,
+    REFERENCE_LOOP_START,
     ROOT,
     Section,
     broker_url,
@@ -40,6 +42,7 @@ from bench.common import (
     free_port,
     machine,
     progress,
+    reference_loop_ms,
 )
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -246,7 +249,8 @@ def main() -> int:
 
     started = time.monotonic()
     info = machine()
-    progress(f"machine: {info['cores']} cores, {info['memory']}, load {info['load average (1, 5, 15 min) at start']}")
+    load, loop = info["load average (1, 5, 15 min) at start"], info[REFERENCE_LOOP_START]
+    progress(f"machine: {info['cores']} cores, {info['memory']}, load {load}, reference loop {loop}")
     run = Run(keep=args.keep, profile_steps=tuple(s for s in args.profile.split(",") if s), scale=args.scale)
     sections: list[Section] = []
     try:
@@ -280,6 +284,7 @@ def main() -> int:
             pages, memory = sections[0], sections[-1]
             memory.rows.append(["web process (pages benchmark, in-process requests)", *pages.figures["memory_row"]])
         sections.sort(key=lambda s: s.title)
+        info[REFERENCE_LOOP_END] = f"{reference_loop_ms():.1f} ms"
         elapsed = time.monotonic() - started
         write_results(sections, info, elapsed, args.scale)
         progress(f"done in {elapsed / 60:.1f} min; results in bench/RESULTS.md")

@@ -12,6 +12,7 @@ import math
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -171,6 +172,26 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+REFERENCE_LOOP_START = "reference loop at start (median of 5; lower is a faster machine)"
+REFERENCE_LOOP_END = "reference loop at end"
+
+
+def reference_loop_ms() -> float:
+    """The median of 5 timings of a fixed piece of pure Python (arithmetic, a dict, strings): how
+    fast this machine runs this process right now. The shared cores' speed has been seen to
+    differ two-fold between runs an hour apart (Django admin's own pages too), so a run's
+    absolute times are to be read beside it; ratios taken within one run do not need it."""
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        table: dict[str, int] = {}
+        for i in range(200_000):
+            key = f"k{i % 997}"
+            table[key] = table.get(key, 0) + i * i % 7
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
 def machine() -> dict[str, str]:
     """Cores, memory, Python, PostgreSQL and Redis versions, load: what the figures were taken on."""
     meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
@@ -199,6 +220,7 @@ def machine() -> dict[str, str]:
         "postgresql": pg.strip().split()[0] if pg.strip() else "?",
         "redis": redis_version.strip(),
         "load average (1, 5, 15 min) at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        REFERENCE_LOOP_START: f"{reference_loop_ms():.1f} ms",
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "commit": commit + (" (with uncommitted changes in the work tree)" if dirty else ""),
     }

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals.web.security import SEEN_KEY
-from bench.pages import page_queries
+from bench.pages import page_queries, query_figure
 from tests.factories import make_model, make_user, make_version, make_workspace
 
 
@@ -38,3 +38,8 @@ def test_savepoints_of_the_page_itself_are_counted():
     statements = ['SAVEPOINT "s1"', 'UPDATE "approvals_modelversion" SET x = 1', 'RELEASE SAVEPOINT "s1"']
 
     assert page_queries(statements) == (3, False)
+
+
+def test_the_query_figure_is_the_most_and_says_how_usual_the_rest_were():
+    assert query_figure([8, 8, 8]) == "8"
+    assert query_figure([7] * 59 + [9]) == "9 (7 on 59 of 60)"
