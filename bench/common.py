@@ -179,7 +179,7 @@ REFERENCE_LOOP_END = "reference loop at end"
 def reference_loop_ms() -> float:
     """The median of 5 timings of a fixed piece of pure Python (arithmetic, a dict, strings): how
     fast this machine runs this process right now. The shared cores' speed has been seen to
-    differ two-fold between runs an hour apart (Django admin's own pages too), so a run's
+    differ two-fold between runs 17 minutes apart (Django admin's own pages too), so a run's
     absolute times are to be read beside it; ratios taken within one run do not need it."""
     timings = []
     for _ in range(5):
